@@ -1,0 +1,54 @@
+import { isIP } from "node:net";
+import { z } from "zod";
+
+const cidr = z.string().refine((value) => {
+  const [addr, bits, extra] = value.split("/");
+  if (extra !== undefined || !addr) return false;
+  const family = isIP(addr);
+  if (family === 0) return false;
+  if (bits === undefined) return true;
+  const n = Number(bits);
+  return Number.isInteger(n) && n >= 0 && n <= (family === 4 ? 32 : 128);
+}, "must be an IP address or CIDR such as 127.0.0.0/8 or ::1/128");
+
+const csv = (inner: z.ZodType<string, string>) =>
+  z
+    .string()
+    .default("")
+    .transform((s) =>
+      s
+        .split(",")
+        .map((x) => x.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(inner));
+
+const int = (min: number, max: number, dflt: number) => z.coerce.number().int().min(min).max(max).default(dflt);
+
+/** Every setting Hookgate reads from the environment. Units are in the names. */
+export const ConfigSchema = z.object({
+  PORT: int(0, 65535, 3000),
+  HOST: z.string().min(1).default("127.0.0.1"),
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+  HOOKGATE_ADMIN_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+  HOOKGATE_DATA_DIR: z.string().min(1).default(".data"),
+  HOOKGATE_TARGET_ALLOW: csv(cidr),
+  HOOKGATE_ROLE: z.enum(["all", "api", "worker"]).default("all"),
+  HOOKGATE_KEY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:_{}-]+$/)
+    .default("hg"),
+  HOOKGATE_MAX_BODY_BYTES: int(1024, 64 * 1024 * 1024, 1024 * 1024),
+  HOOKGATE_DEDUP_WINDOW_S: int(60, 90 * 24 * 3600, 7 * 24 * 3600),
+  HOOKGATE_FUNCTION_TIMEOUT_MS: int(10, 60_000, 1000),
+  HOOKGATE_FUNCTION_MEMORY_MB: int(8, 1024, 64),
+  HOOKGATE_WALK_CONCURRENCY: int(1, 1024, 32),
+  HOOKGATE_DELIVERY_CONCURRENCY: int(1, 4096, 128),
+  HOOKGATE_RESPONSE_EXCERPT_BYTES: int(0, 65536, 1024),
+  HOOKGATE_DELIVERY_RETENTION_S: int(60, 365 * 24 * 3600, 7 * 24 * 3600),
+  /** How long a crashed process's in-flight work stays claimed before another process takes it. */
+  HOOKGATE_LOCK_MS: int(1000, 600_000, 30_000),
+  HOOKGATE_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
