@@ -1,0 +1,46 @@
+import { createHmac, randomBytes } from "node:crypto";
+
+/*
+ * Standard Webhooks signing (https://www.standardwebhooks.com):
+ *   signed content = `${webhook-id}.${webhook-timestamp}.${body}`
+ *   webhook-signature = "v1," + base64(HMAC-SHA256(key, signed content)), space-separated when
+ *   several keys sign (rotation). The key is the base64-decoded part of `whsec_<base64>`.
+ * Inputs: secret(s), message id (stable across retries), unix seconds, the exact body bytes.
+ */
+
+export function generateSecret(): string {
+  return `whsec_${randomBytes(32).toString("base64")}`;
+}
+
+function secretKey(secret: string): Buffer {
+  return Buffer.from(secret.startsWith("whsec_") ? secret.slice(6) : secret, "base64");
+}
+
+export function standardWebhooksSignature(
+  secrets: readonly string[],
+  id: string,
+  timestampS: number,
+  body: string | Buffer,
+): string {
+  return secrets
+    .map((secret) => {
+      const mac = createHmac("sha256", secretKey(secret));
+      mac.update(`${id}.${timestampS}.`);
+      mac.update(body);
+      return `v1,${mac.digest("base64")}`;
+    })
+    .join(" ");
+}
+
+export function standardWebhooksHeaders(
+  secrets: readonly string[],
+  id: string,
+  timestampS: number,
+  body: string | Buffer,
+): Record<string, string> {
+  return {
+    "webhook-id": id,
+    "webhook-timestamp": String(timestampS),
+    "webhook-signature": standardWebhooksSignature(secrets, id, timestampS, body),
+  };
+}

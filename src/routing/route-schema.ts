@@ -1,0 +1,171 @@
+import { z } from "zod";
+import { TemplateSchema } from "../templates/index.ts";
+
+/** Svix's schedule: after the immediate first try, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h. */
+export const DEFAULT_RETRY_SCHEDULE_MS = [
+  5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000,
+] as const;
+
+export const MAX_FUNCTION_BYTES = 256 * 1024;
+
+/** Standard Webhooks secrets: whsec_ + base64 of 24 to 64 bytes (the HMAC key is the decoded bytes). */
+export const SecretSchema = z
+  .string()
+  .regex(/^whsec_[A-Za-z0-9+/]{32,88}={0,2}$/, "must be whsec_ followed by base64 of 24 to 64 bytes");
+
+const HeaderNameSchema = z
+  .string()
+  .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "must be an HTTP header name")
+  .refine(
+    (name) => !/^(content-length|host|transfer-encoding|connection|webhook-(id|timestamp|signature))$/i.test(name),
+    "is set by Hookgate and cannot be overridden",
+  );
+
+// Header values must not carry CR/LF (request splitting) or other control characters.
+const HeaderValueSchema = z
+  .string()
+  .max(8192)
+  .regex(/^[^\x00-\x08\x0a-\x1f\x7f]*$/, "must not contain control characters");
+
+export const SigningSchema = z.strictObject({
+  scheme: z.enum(["standard-webhooks", "none"]).default("standard-webhooks"),
+  secret: SecretSchema.optional(),
+});
+
+export const TargetSchema = z.strictObject({
+  url: z.url({ protocol: /^https?$/, hostname: z.regexes.hostname }).max(2048),
+  method: z.enum(["POST", "PUT", "PATCH"]).default("POST"),
+  headers: z.record(HeaderNameSchema, HeaderValueSchema).default({}),
+  timeoutMs: z.int().min(100).max(120_000).default(10_000),
+  signing: SigningSchema.prefault({}),
+});
+
+export const RetrySchema = z.strictObject({
+  scheduleMs: z
+    .array(
+      z
+        .int()
+        .min(0)
+        .max(7 * 24 * 3600 * 1000),
+    )
+    .max(25)
+    .default([...DEFAULT_RETRY_SCHEDULE_MS]),
+  on4xx: z.boolean().default(false),
+});
+
+// Globs on the event type: * is any run of characters, ? one character.
+const EventGlobSchema = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[\x21-\x7e]+$/, "printable ASCII without spaces");
+
+const FunctionSourceSchema = z.string().min(1).max(MAX_FUNCTION_BYTES).nullable();
+
+const routeFields = {
+  name: z.string().trim().min(1).max(200),
+  enabled: z.boolean().default(true),
+  events: z.array(EventGlobSchema).min(1).max(100).default(["*"]),
+  filter: FunctionSourceSchema.optional(),
+  map: FunctionSourceSchema.optional(),
+  template: TemplateSchema.nullable().optional(),
+  target: TargetSchema,
+  retry: RetrySchema.prefault({}),
+  stop: z.boolean().default(false),
+};
+
+export const RouteInSchema = z.strictObject(routeFields).meta({
+  id: "RouteIn",
+  example: {
+    name: "invoices to billing",
+    events: ["messageNew"],
+    filter: 'export default (event) => /invoice/i.test(event.data.subject ?? "")',
+    target: { url: "https://billing.example.com/hooks/email" },
+  },
+});
+export type RouteIn = z.infer<typeof RouteInSchema>;
+
+/** PATCH: top-level fields replace; `target` merges one level deep so a secret need not be resent. */
+export const RoutePatchSchema = z
+  .strictObject({
+    name: routeFields.name.optional(),
+    enabled: z.boolean().optional(),
+    events: z.array(EventGlobSchema).min(1).max(100).optional(),
+    filter: FunctionSourceSchema.optional(),
+    map: FunctionSourceSchema.optional(),
+    template: TemplateSchema.nullable().optional(),
+    target: z
+      .strictObject({
+        url: TargetSchema.shape.url.optional(),
+        method: z.enum(["POST", "PUT", "PATCH"]).optional(),
+        headers: z.record(HeaderNameSchema, HeaderValueSchema).optional(),
+        timeoutMs: z.int().min(100).max(120_000).optional(),
+        signing: SigningSchema.partial().optional(),
+      })
+      .optional(),
+    retry: z.strictObject({ scheduleMs: RetrySchema.shape.scheduleMs.optional(), on4xx: z.boolean().optional() }).optional(),
+    stop: z.boolean().optional(),
+  })
+  .meta({ id: "RoutePatch" });
+export type RoutePatch = z.infer<typeof RoutePatchSchema>;
+
+/** A stored route: what was given, with every default applied, plus identity and version. */
+export interface Route extends Omit<RouteIn, "filter" | "map" | "template"> {
+  id: string;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+  filter: string | null;
+  map: string | null;
+  template: RouteIn["template"] | null;
+}
+
+const SigningOutSchema = z.object({
+  scheme: z.enum(["standard-webhooks", "none"]),
+  secret: z.string().optional().describe("Only present in the answer that created or rotated it"),
+});
+
+export const RouteOutSchema = z
+  .object({
+    id: z.string(),
+    version: z.int(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    name: z.string(),
+    enabled: z.boolean(),
+    events: z.array(z.string()),
+    filter: z.string().nullable(),
+    map: z.string().nullable(),
+    template: z.unknown().nullable(),
+    target: z.object({
+      url: z.string(),
+      method: z.string(),
+      headers: z.record(z.string(), z.string()),
+      timeoutMs: z.int(),
+      signing: SigningOutSchema,
+    }),
+    retry: z.object({ scheduleMs: z.array(z.int()), on4xx: z.boolean() }),
+    stop: z.boolean(),
+  })
+  .meta({ id: "RouteOut" });
+export type RouteOut = z.infer<typeof RouteOutSchema>;
+
+const SENSITIVE_HEADER = /authorization|cookie|secret|token|api[-_]?key|password/i;
+export const REDACTED = "[redacted]";
+
+/**
+ * What the API shows of a route. The signing secret only when `withSecret` (creation, rotation);
+ * values of credential-like headers are never shown again once stored.
+ */
+export function toRouteOut(route: Route, withSecret = false): RouteOut {
+  const { secret, ...signing } = route.target.signing;
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(route.target.headers)) {
+    headers[name] = withSecret || !SENSITIVE_HEADER.test(name) ? value : REDACTED;
+  }
+  return {
+    ...route,
+    template: route.template ?? null,
+    target: { ...route.target, headers, signing: withSecret && secret ? { ...signing, secret } : signing },
+  };
+}

@@ -1,0 +1,110 @@
+import { HookgateError } from "../errors.ts";
+import type { Redis } from "../shared/redis.ts";
+import type { RedisKeys } from "../shared/redis-keys.ts";
+import type { Route } from "./route-schema.ts";
+
+/*
+ * Routes live in one hash (id → JSON) and their walk order in one list. Every change bumps
+ * `routes:rev`, which is all a walker has to read to know its cached table is current.
+ * Changes that depend on what is stored run as Lua, so two API processes cannot interleave.
+ */
+
+// KEYS: routes, order, rev. ARGV: id, json, expectedVersion ("" for create).
+// Returns 1, or 0 when the id is missing (update) / present (create), or -1 on version conflict.
+const PUT_ROUTE = `
+local current = redis.call('HGET', KEYS[1], ARGV[1])
+if ARGV[3] == '' then
+  if current then return 0 end
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+  redis.call('RPUSH', KEYS[2], ARGV[1])
+else
+  if not current then return 0 end
+  if tostring(cjson.decode(current).version) ~= ARGV[3] then return -1 end
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+end
+redis.call('INCR', KEYS[3])
+return 1`;
+
+// KEYS: routes, order, rev. ARGV: ids in the new order. Returns 1, or 0 when the ids are not
+// exactly the stored ones (a route added or removed meanwhile must not be lost from the walk).
+const SET_ORDER = `
+if redis.call('HLEN', KEYS[1]) ~= #ARGV then return 0 end
+local seen = {}
+for _, id in ipairs(ARGV) do
+  if seen[id] or redis.call('HEXISTS', KEYS[1], id) == 0 then return 0 end
+  seen[id] = true
+end
+redis.call('DEL', KEYS[2])
+if #ARGV > 0 then redis.call('RPUSH', KEYS[2], unpack(ARGV)) end
+redis.call('INCR', KEYS[3])
+return 1`;
+
+export class RouteStore {
+  readonly #redis: Redis;
+  readonly #keys: RedisKeys;
+
+  constructor(redis: Redis, keys: RedisKeys) {
+    this.#redis = redis;
+    this.#keys = keys;
+  }
+
+  async list(): Promise<Route[]> {
+    const ids = await this.#redis.lrange(this.#keys.routeOrder, 0, -1);
+    if (ids.length === 0) return [];
+    const values = await this.#redis.hmget(this.#keys.routes, ...ids);
+    return values.filter((v): v is string => v !== null).map((v) => JSON.parse(v) as Route);
+  }
+
+  async get(id: string): Promise<Route | null> {
+    const value = await this.#redis.hget(this.#keys.routes, id);
+    return value === null ? null : (JSON.parse(value) as Route);
+  }
+
+  async require(id: string): Promise<Route> {
+    const route = await this.get(id);
+    if (!route) throw new HookgateError("HG_ERR_NOT_FOUND", `route ${id} does not exist`);
+    return route;
+  }
+
+  async revision(): Promise<number> {
+    return Number((await this.#redis.get(this.#keys.routesRev)) ?? 0);
+  }
+
+  async create(route: Route): Promise<void> {
+    const ok = await this.#eval(PUT_ROUTE, [route.id, JSON.stringify(route), ""]);
+    if (ok !== 1) throw new HookgateError("HG_ERR_CONFLICT", `route ${route.id} already exists`);
+  }
+
+  /** Stores `next` only if the stored route still has `next.version - 1` (optimistic locking). */
+  async replace(next: Route): Promise<void> {
+    const ok = await this.#eval(PUT_ROUTE, [next.id, JSON.stringify(next), String(next.version - 1)]);
+    if (ok === 0) throw new HookgateError("HG_ERR_NOT_FOUND", `route ${next.id} does not exist`);
+    if (ok === -1) {
+      throw new HookgateError("HG_ERR_CONFLICT", `route ${next.id} was changed by another request; try again`);
+    }
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const [[, removed]] = (await this.#redis
+      .multi()
+      .hdel(this.#keys.routes, id)
+      .lrem(this.#keys.routeOrder, 0, id)
+      .incr(this.#keys.routesRev)
+      .exec()) as [[Error | null, number]];
+    return removed === 1;
+  }
+
+  async setOrder(ids: string[]): Promise<void> {
+    const ok = await this.#eval(SET_ORDER, ids);
+    if (ok !== 1) {
+      throw new HookgateError("HG_ERR_CONFLICT", "ids must name every route exactly once", {
+        expected: await this.#redis.lrange(this.#keys.routeOrder, 0, -1),
+      });
+    }
+  }
+
+  async #eval(script: string, args: string[]): Promise<number> {
+    const k = this.#keys;
+    return (await this.#redis.eval(script, 3, k.routes, k.routeOrder, k.routesRev, ...args)) as number;
+  }
+}
