@@ -1,0 +1,191 @@
+import type { Redis } from "../shared/redis.ts";
+import type { RedisKeys } from "../shared/redis-keys.ts";
+import type { AttemptRecord, Delivery, DeliveryStatus, NewDelivery } from "./delivery-record.ts";
+
+/*
+ * Delivery records: one hash per delivery, its attempts in a list, and two time indexes
+ * (all, per route). Records expire after the retention window so Redis memory stays bounded;
+ * the indexes are trimmed by age whenever a delivery is added.
+ */
+
+// KEYS: record, all-index, route-index. ARGV: createdAtMs, retentionS, json fields, status.
+// Returns 1 when the caller should enqueue (new, or still pending after a crash), else 0.
+const CREATE = `
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  if redis.call('HGET', KEYS[1], 'status') == 'pending' then return 1 end
+  return 0
+end
+local fields = cjson.decode(ARGV[3])
+for k, v in pairs(fields) do redis.call('HSET', KEYS[1], k, v) end
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+local cutoff = tonumber(ARGV[1]) - tonumber(ARGV[2]) * 1000
+redis.call('ZADD', KEYS[2], ARGV[1], fields.id)
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', cutoff)
+redis.call('ZADD', KEYS[3], ARGV[1], fields.id)
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', cutoff)
+if ARGV[4] == 'pending' then return 1 end
+return 0`;
+
+// KEYS: record. ARGV: now. Moves a finished delivery back to pending for a manual retry.
+// Returns the new manual-retry count, 0 when it is still in flight, -1 when it does not exist.
+const REQUEUE = `
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then return -1 end
+if status == 'pending' or status == 'retrying' then return 0 end
+redis.call('HSET', KEYS[1], 'status', 'pending', 'updatedAt', ARGV[1], 'error', 'null', 'nextAttemptAt', 'null')
+return redis.call('HINCRBY', KEYS[1], 'manualRetries', 1)`;
+
+export interface ListQuery {
+  routeId?: string;
+  status?: DeliveryStatus;
+  /** Only deliveries created before this (ms), for paging backwards in time. */
+  beforeMs?: number;
+  sinceMs?: number;
+  limit: number;
+}
+
+export class DeliveryLog {
+  readonly #redis: Redis;
+  readonly #keys: RedisKeys;
+  readonly #retentionS: number;
+
+  constructor(redis: Redis, keys: RedisKeys, retentionS: number) {
+    this.#redis = redis;
+    this.#keys = keys;
+    this.#retentionS = retentionS;
+  }
+
+  /** Records the deliveries of one walk; answers, per delivery, whether to enqueue it. */
+  async create(deliveries: readonly NewDelivery[], now = new Date()): Promise<boolean[]> {
+    if (deliveries.length === 0) return [];
+    const at = now.toISOString();
+    const pipeline = this.#redis.pipeline();
+    for (const d of deliveries) {
+      const status: DeliveryStatus = d.error ? "failed" : "pending";
+      const fields = {
+        id: d.id,
+        routeId: d.routeId,
+        routeVersion: String(d.routeVersion),
+        eventId: d.eventId,
+        eventType: d.eventType,
+        status,
+        createdAt: at,
+        updatedAt: at,
+        attemptCount: "0",
+        nextAttemptAt: "null",
+        error: JSON.stringify(d.error),
+        contentType: d.contentType ?? "",
+        body: d.body ?? "",
+      };
+      pipeline.eval(
+        CREATE,
+        3,
+        this.#keys.delivery(d.id),
+        this.#keys.deliveriesAll,
+        this.#keys.deliveriesByRoute(d.routeId),
+        String(now.getTime()),
+        String(this.#retentionS),
+        JSON.stringify(fields),
+        status,
+      );
+    }
+    const results = (await pipeline.exec()) ?? [];
+    return results.map(([err, value]) => {
+      if (err) throw err;
+      return value === 1;
+    });
+  }
+
+  async recordAttempt(
+    id: string,
+    attempt: AttemptRecord,
+    status: DeliveryStatus,
+    update: { nextAttemptAt: string | null; error: { code: string; message: string } | null },
+  ): Promise<void> {
+    const key = this.#keys.delivery(id);
+    const attemptsKey = this.#keys.deliveryAttempts(id);
+    await this.#redis
+      .multi()
+      .rpush(attemptsKey, JSON.stringify(attempt))
+      .hset(key, {
+        status,
+        updatedAt: attempt.at,
+        nextAttemptAt: JSON.stringify(update.nextAttemptAt),
+        error: JSON.stringify(update.error),
+      })
+      .hincrby(key, "attemptCount", 1)
+      .expire(key, this.#retentionS)
+      .expire(attemptsKey, this.#retentionS)
+      .exec();
+  }
+
+  /** Marks a delivery failed without an attempt (its route was deleted, say). */
+  async fail(id: string, error: { code: string; message: string }, now = new Date()): Promise<void> {
+    await this.#redis.hset(this.#keys.delivery(id), {
+      status: "failed",
+      updatedAt: now.toISOString(),
+      nextAttemptAt: "null",
+      error: JSON.stringify(error),
+    });
+  }
+
+  async requeue(id: string, now = new Date()): Promise<number> {
+    return (await this.#redis.eval(REQUEUE, 1, this.#keys.delivery(id), now.toISOString())) as number;
+  }
+
+  async get(id: string, withAttempts = true): Promise<Delivery | null> {
+    const [record, attempts] = await Promise.all([
+      this.#redis.hgetall(this.#keys.delivery(id)),
+      withAttempts ? this.#redis.lrange(this.#keys.deliveryAttempts(id), 0, -1) : Promise.resolve(null),
+    ]);
+    if (!record.id) return null;
+    return toDelivery(record, attempts);
+  }
+
+  async list(query: ListQuery): Promise<Delivery[]> {
+    const index = query.routeId ? this.#keys.deliveriesByRoute(query.routeId) : this.#keys.deliveriesAll;
+    const max = query.beforeMs === undefined ? "+inf" : `(${query.beforeMs}`;
+    const min = query.sinceMs === undefined ? "-inf" : String(query.sinceMs);
+    const out: Delivery[] = [];
+    let offset = 0;
+    const page = Math.max(query.limit * 2, 50);
+    // Walk the index newest first; status is filtered here because it changes after indexing.
+    while (out.length < query.limit) {
+      const ids = await this.#redis.zrevrangebyscore(index, max, min, "LIMIT", offset, page);
+      if (ids.length === 0) break;
+      offset += ids.length;
+      const pipeline = this.#redis.pipeline();
+      for (const id of ids) pipeline.hgetall(this.#keys.delivery(id));
+      const records = (await pipeline.exec()) ?? [];
+      for (const [, record] of records) {
+        const r = record as Record<string, string>;
+        if (!r.id) continue; // expired: the index is trimmed lazily
+        const d = toDelivery(r, null);
+        if (query.status && d.status !== query.status) continue;
+        out.push(d);
+        if (out.length === query.limit) break;
+      }
+      if (ids.length < page) break;
+    }
+    return out;
+  }
+}
+
+function toDelivery(r: Record<string, string>, attempts: string[] | null): Delivery {
+  return {
+    id: r.id ?? "",
+    routeId: r.routeId ?? "",
+    routeVersion: Number(r.routeVersion ?? 0),
+    eventId: r.eventId ?? "",
+    eventType: r.eventType ?? "",
+    status: (r.status ?? "pending") as DeliveryStatus,
+    createdAt: r.createdAt ?? "",
+    updatedAt: r.updatedAt ?? "",
+    attemptCount: Number(r.attemptCount ?? 0),
+    nextAttemptAt: JSON.parse(r.nextAttemptAt ?? "null") as string | null,
+    error: JSON.parse(r.error ?? "null") as Delivery["error"],
+    contentType: r.contentType || null,
+    body: r.body ?? null,
+    ...(attempts ? { attempts: attempts.map((a) => JSON.parse(a) as AttemptRecord) } : {}),
+  };
+}

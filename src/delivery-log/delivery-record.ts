@@ -1,0 +1,48 @@
+import { z } from "zod";
+
+export const DeliveryStatusSchema = z.enum(["pending", "retrying", "succeeded", "failed"]);
+export type DeliveryStatus = z.infer<typeof DeliveryStatusSchema>;
+
+export const AttemptRecordSchema = z.object({
+  n: z.int(),
+  at: z.string(),
+  statusCode: z.int().nullable(),
+  errorCode: z.string().nullable(),
+  errorMessage: z.string().nullable(),
+  durationMs: z.number(),
+  responseExcerpt: z.string(),
+});
+export type AttemptRecord = z.infer<typeof AttemptRecordSchema>;
+
+export const DeliveryOutSchema = z
+  .object({
+    id: z.string(),
+    routeId: z.string(),
+    routeVersion: z.int(),
+    eventId: z.string(),
+    eventType: z.string(),
+    status: DeliveryStatusSchema,
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    attemptCount: z.int(),
+    nextAttemptAt: z.string().nullable(),
+    error: z.object({ code: z.string(), message: z.string() }).nullable(),
+    contentType: z.string().nullable(),
+    body: z.string().nullable(),
+    attempts: z.array(AttemptRecordSchema).optional(),
+  })
+  .meta({ id: "Delivery" });
+export type Delivery = z.infer<typeof DeliveryOutSchema>;
+
+/** What the walker hands over for one route that took one event. */
+export interface NewDelivery {
+  id: string;
+  routeId: string;
+  routeVersion: number;
+  eventId: string;
+  eventType: string;
+  /** A delivery whose walk failed (filter/map/template error) is recorded as failed, never queued. */
+  error: { code: string; message: string } | null;
+  contentType: string | null;
+  body: string | null;
+}

@@ -1,0 +1,47 @@
+import type { HookgateEvent } from "../events/index.ts";
+import type { Redis } from "../shared/redis.ts";
+import type { RedisKeys } from "../shared/redis-keys.ts";
+
+/*
+ * Accepting events is one Lua call per request: for each event, mark its id seen (SET NX with the
+ * dedup window) and, only if it was new, append it to the events stream. Both happen or neither,
+ * so an event is never marked seen without being stored, and the 202 goes back after Redis has it.
+ * KEYS: events stream. ARGV: window seconds, seen-key prefix, then id/json pairs.
+ * Returns one 1 (stored) or 0 (duplicate) per event.
+ */
+const ACCEPT = `
+local out = {}
+for i = 3, #ARGV, 2 do
+  if redis.call('SET', ARGV[2] .. ARGV[i], '1', 'NX', 'EX', ARGV[1]) then
+    redis.call('XADD', KEYS[1], '*', 'e', ARGV[i + 1])
+    out[#out + 1] = 1
+  else
+    out[#out + 1] = 0
+  end
+end
+return out`;
+
+export interface Accepted {
+  id: string;
+  duplicate: boolean;
+}
+
+export class EventIntake {
+  readonly #redis: Redis;
+  readonly #keys: RedisKeys;
+  readonly #windowS: number;
+
+  constructor(redis: Redis, keys: RedisKeys, dedupWindowS: number) {
+    this.#redis = redis;
+    this.#keys = keys;
+    this.#windowS = dedupWindowS;
+  }
+
+  async accept(events: readonly HookgateEvent[]): Promise<Accepted[]> {
+    if (events.length === 0) return [];
+    const args: string[] = [String(this.#windowS), this.#keys.seenEvent("")];
+    for (const e of events) args.push(e.id, JSON.stringify(e));
+    const stored = (await this.#redis.eval(ACCEPT, 1, this.#keys.events, ...args)) as number[];
+    return events.map((e, i) => ({ id: e.id, duplicate: stored[i] !== 1 }));
+  }
+}

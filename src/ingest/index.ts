@@ -1,0 +1,1 @@
+export { type Accepted, EventIntake } from "./event-intake.ts";

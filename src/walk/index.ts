@@ -1,0 +1,2 @@
+export { type RouteWalk, type WalkError, type WalkOptions, walkEvent } from "./walk-event.ts";
+export { deliveriesOf, Walker, type WalkerOptions } from "./walker.ts";

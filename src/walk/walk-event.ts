@@ -1,0 +1,102 @@
+import type { HookgateEvent } from "../events/index.ts";
+import type { CompiledRoute } from "../routing/index.ts";
+import type { RouteRun, Sandbox, StepResult } from "../sandbox/index.ts";
+import { type RenderedBody, renderBody } from "../templates/index.ts";
+
+/*
+ * The walk of one event over the ordered routes: glob match → filter → map → template.
+ * Shared by the worker and the dry-run, so the dry-run shows exactly what delivery would do.
+ * Routes are evaluated concurrently (functions are pure, and a slow one must not hold up the
+ * rest), then `stop` is applied in walk order: a route that fired with stop=true ends the walk.
+ */
+
+export interface WalkError {
+  code: string;
+  message: string;
+}
+
+export interface RouteWalk {
+  route: CompiledRoute;
+  /** The route took the event: enabled, type matched, filter passed, map and template succeeded. */
+  fired: boolean;
+  /** Why the route was not evaluated, when it was not. */
+  skipped: "disabled" | "event type not matched" | `stopped by ${string}` | null;
+  filter: StepResult | null;
+  map: StepResult | null;
+  rendered: RenderedBody | null;
+  error: WalkError | null;
+}
+
+export interface WalkOptions {
+  /** The dry-run of one named route walks it even when disabled. */
+  includeDisabled?: boolean;
+}
+
+function stepError(step: StepResult | null, which: string): WalkError | null {
+  if (!step || step.ok) return null;
+  const code = step.error?.code ?? "HG_ERR_SANDBOX_THROW";
+  return { code, message: `${which}: ${step.error?.message ?? "failed"}` };
+}
+
+async function walkRoute(route: CompiledRoute, event: HookgateEvent, sandbox: Sandbox): Promise<RouteWalk> {
+  const base = { route, fired: false, filter: null, map: null, rendered: null, error: null };
+  const { filter, map } = route.route;
+  let run: RouteRun = { filter: null, map: null };
+  if (filter || map) run = await sandbox.runRoute({ key: route.key, filter, map }, event);
+  const error = stepError(run.filter, "filter") ?? stepError(run.map, "map");
+  if (error) return { ...base, skipped: null, ...run, error };
+  if (run.filter && run.filter.value !== true) return { ...base, skipped: null, ...run };
+  const payload = run.map ? run.map.value : event;
+  try {
+    const rendered = renderBody(route.route.template, payload, route.key);
+    return { ...base, skipped: null, ...run, fired: true, rendered };
+  } catch (err) {
+    const e = err as { code?: string; message?: string };
+    return {
+      ...base,
+      skipped: null,
+      ...run,
+      error: { code: e.code ?? "HG_ERR_TEMPLATE_RENDER", message: `template: ${e.message ?? String(err)}` },
+    };
+  }
+}
+
+export async function walkEvent(
+  routes: readonly CompiledRoute[],
+  event: HookgateEvent,
+  sandbox: Sandbox,
+  options: WalkOptions = {},
+): Promise<RouteWalk[]> {
+  const walks = await Promise.all(
+    routes.map((route): Promise<RouteWalk> | RouteWalk => {
+      const skip = (skipped: RouteWalk["skipped"]): RouteWalk => ({
+        route,
+        fired: false,
+        skipped,
+        filter: null,
+        map: null,
+        rendered: null,
+        error: null,
+      });
+      if (!route.route.enabled && !options.includeDisabled) return skip("disabled");
+      if (!route.matchesType(event.type)) return skip("event type not matched");
+      return walkRoute(route, event, sandbox);
+    }),
+  );
+  const stopAt = walks.findIndex((w) => w.fired && w.route.route.stop);
+  if (stopAt === -1) return walks;
+  const by = walks[stopAt]?.route.route.id ?? "";
+  return walks.map((w, i) =>
+    i <= stopAt
+      ? w
+      : {
+          route: w.route,
+          fired: false,
+          skipped: `stopped by ${by}`,
+          filter: null,
+          map: null,
+          rendered: null,
+          error: null,
+        },
+  );
+}

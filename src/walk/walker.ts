@@ -1,0 +1,161 @@
+import { hostname } from "node:os";
+import type { HookgateEvent } from "../events/index.ts";
+import { deliveryIdFor } from "../ids.ts";
+import type { DeliveryLog, NewDelivery } from "../delivery-log/index.ts";
+import type { DeliveryQueue } from "../queue/index.ts";
+import type { RouteTable } from "../routing/index.ts";
+import type { Sandbox } from "../sandbox/index.ts";
+import type { Redis } from "../shared/redis.ts";
+import { type RedisKeys, WALK_GROUP } from "../shared/redis-keys.ts";
+import { type RouteWalk, walkEvent } from "./walk-event.ts";
+
+/*
+ * Reads accepted events from the stream (consumer group, so several workers share the work),
+ * walks each, records and enqueues its deliveries, and only then acknowledges and deletes the
+ * entry. A worker killed mid-walk leaves its entries pending; any live walker claims them after
+ * `lockMs` and walks them again. Delivery ids derive from (event, route), so a second walk
+ * re-finds the same deliveries instead of sending twice.
+ */
+
+export interface WalkerOptions {
+  redis: Redis;
+  /** A connection of its own: XREADGROUP BLOCK holds it. */
+  blocking: Redis;
+  keys: RedisKeys;
+  routes: RouteTable;
+  sandbox: Sandbox;
+  log: DeliveryLog;
+  queue: DeliveryQueue;
+  concurrency: number;
+  lockMs: number;
+  onError?: (err: unknown) => void;
+}
+
+type StreamEntry = [id: string, fields: string[]];
+
+export function deliveriesOf(event: HookgateEvent, walks: readonly RouteWalk[]): NewDelivery[] {
+  const out: NewDelivery[] = [];
+  for (const w of walks) {
+    if (!w.fired && !w.error) continue;
+    out.push({
+      id: deliveryIdFor(event.id, w.route.route.id),
+      routeId: w.route.route.id,
+      routeVersion: w.route.route.version,
+      eventId: event.id,
+      eventType: event.type,
+      error: w.error,
+      contentType: w.rendered?.contentType ?? null,
+      body: w.rendered?.body ?? null,
+    });
+  }
+  return out;
+}
+
+export class Walker {
+  readonly #o: WalkerOptions;
+  readonly #consumer = `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  #running = false;
+  #loop: Promise<void> | null = null;
+  #lastClaim = 0;
+
+  constructor(options: WalkerOptions) {
+    this.#o = options;
+  }
+
+  async start(): Promise<void> {
+    const { redis, keys } = this.#o;
+    try {
+      await redis.xgroup("CREATE", keys.events, WALK_GROUP, "0", "MKSTREAM");
+    } catch (err) {
+      if (!String(err).includes("BUSYGROUP")) throw err;
+    }
+    this.#running = true;
+    this.#loop = this.#run();
+  }
+
+  isRunning(): boolean {
+    return this.#running;
+  }
+
+  /** Finishes the walks in hand; what was not read stays in the stream for the next walker. */
+  async stop(): Promise<void> {
+    this.#running = false;
+    this.#o.blocking.disconnect();
+    await this.#loop;
+  }
+
+  // Up to `concurrency` walks run at once and new entries are read as soon as a lane frees,
+  // so one slow walk (a function running to its deadline) does not hold up the ones behind it.
+  async #run(): Promise<void> {
+    const inflight = new Set<Promise<void>>();
+    while (this.#running) {
+      try {
+        if (inflight.size >= this.#o.concurrency) {
+          await Promise.race(inflight);
+          continue;
+        }
+        const entries = await this.#next(this.#o.concurrency - inflight.size);
+        if (entries.length === 0) continue;
+        const routes = await this.#o.routes.current();
+        for (const entry of entries) {
+          const walk: Promise<void> = this.#walkOne(entry, routes)
+            .catch((err) => this.#o.onError?.(err))
+            .finally(() => inflight.delete(walk));
+          inflight.add(walk);
+        }
+      } catch (err) {
+        if (!this.#running) break;
+        this.#o.onError?.(err);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+    await Promise.all(inflight);
+  }
+
+  async #next(count: number): Promise<StreamEntry[]> {
+    const { redis, blocking, keys, lockMs } = this.#o;
+    const now = Date.now();
+    if (now - this.#lastClaim >= lockMs / 2) {
+      this.#lastClaim = now;
+      const [, claimed] = (await redis.xautoclaim(
+        keys.events,
+        WALK_GROUP,
+        this.#consumer,
+        lockMs,
+        "0-0",
+        "COUNT",
+        count,
+      )) as [string, StreamEntry[]];
+      if (claimed.length > 0) return claimed;
+    }
+    const res = (await blocking.xreadgroup(
+      "GROUP",
+      WALK_GROUP,
+      this.#consumer,
+      "COUNT",
+      count,
+      "BLOCK",
+      Math.min(1000, lockMs / 2),
+      "STREAMS",
+      keys.events,
+      ">",
+    )) as [string, StreamEntry[]][] | null;
+    return res?.[0]?.[1] ?? [];
+  }
+
+  async #walkOne([streamId, fields]: StreamEntry, routes: Awaited<ReturnType<RouteTable["current"]>>) {
+    const { redis, keys, sandbox, log, queue } = this.#o;
+    const json = fields[fields.indexOf("e") + 1];
+    // A deleted entry claimed by XAUTOCLAIM comes back with no fields: nothing to walk.
+    if (json) {
+      const event = JSON.parse(json) as HookgateEvent;
+      const walks = await walkEvent(routes, event, sandbox);
+      const deliveries = deliveriesOf(event, walks);
+      const enqueue = await log.create(deliveries);
+      await queue.enqueue(
+        deliveries.filter((_, i) => enqueue[i]).map((d) => ({ deliveryId: d.id, routeId: d.routeId })),
+      );
+    }
+    await redis.multi().xack(keys.events, WALK_GROUP, streamId).xdel(keys.events, streamId).exec();
+  }
+}
