@@ -1,0 +1,69 @@
+import swagger from "@fastify/swagger";
+import Fastify, { type FastifyInstance } from "fastify";
+import {
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from "fastify-type-provider-zod";
+import { requireAdminToken } from "./auth.ts";
+import { deliveriesApi } from "./deliveries-api.ts";
+import type { ApiDeps } from "./deps.ts";
+import { dryRunApi } from "./dry-run-api.ts";
+import { installErrorHandling } from "./error-handler.ts";
+import { eventsApi } from "./events-api.ts";
+import { healthApi } from "./health-api.ts";
+import { routesApi } from "./routes-api.ts";
+
+export interface BuildAppOptions {
+  logger?: boolean | { level: string };
+}
+
+/** The HTTP API: one plugin per resource under /v1 (behind the admin token), health outside it. */
+export async function buildApp(deps: ApiDeps, options: BuildAppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    bodyLimit: deps.config.HOOKGATE_MAX_BODY_BYTES,
+    logger: options.logger
+      ? {
+          ...(typeof options.logger === "object" ? options.logger : {}),
+          redact: { paths: ["req.headers.authorization", "req.headers.cookie"], censor: "[redacted]" },
+        }
+      : false,
+    genReqId: () => crypto.randomUUID(),
+    requestIdHeader: false,
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  installErrorHandling(app);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: "3.1.0",
+      info: {
+        title: "Hookgate",
+        version: "0.1.0",
+        description: "Programmable webhook routing gateway for email events.",
+      },
+      components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+
+  app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+  await app.register(healthApi(deps));
+  await app.register(
+    async (v1) => {
+      requireAdminToken(v1, deps.adminToken);
+      await v1.register(routesApi(deps));
+      await v1.register(eventsApi(deps));
+      await v1.register(dryRunApi(deps));
+      await v1.register(deliveriesApi(deps));
+    },
+    { prefix: "/v1" },
+  );
+  return app;
+}

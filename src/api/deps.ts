@@ -1,0 +1,26 @@
+import type { Dispatcher } from "undici";
+import type { Config } from "../config/index.ts";
+import type { AddressPolicy } from "../delivery/index.ts";
+import type { DeliveryLog } from "../delivery-log/index.ts";
+import type { EventIntake } from "../ingest/index.ts";
+import type { DeliveryQueue } from "../queue/index.ts";
+import type { RouteStore, RouteTable } from "../routing/index.ts";
+import type { Sandbox } from "../sandbox/index.ts";
+import type { Redis } from "../shared/redis.ts";
+
+/** Everything the API plugins use, built once by main.ts (or a test) and passed in. */
+export interface ApiDeps {
+  config: Config;
+  adminToken: string;
+  redis: Redis;
+  store: RouteStore;
+  routes: RouteTable;
+  sandbox: Sandbox;
+  intake: EventIntake;
+  log: DeliveryLog;
+  queue: DeliveryQueue;
+  policy: AddressPolicy;
+  dispatcher: Dispatcher;
+  /** Extra readiness checks (the workers of this process), by name. */
+  readiness?: () => Record<string, boolean>;
+}

@@ -1,0 +1,107 @@
+import { createHash } from "node:crypto";
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { z } from "zod";
+import { buildRequest } from "../delivery/index.ts";
+import { EventInSchema, normalizeEvent } from "../events/index.ts";
+import { deliveryIdFor } from "../ids.ts";
+import { buildRoute, type CompiledRoute, compileRoute, RouteInSchema } from "../routing/index.ts";
+import type { StepResult } from "../sandbox/index.ts";
+import { walkEvent } from "../walk/index.ts";
+import type { ApiDeps } from "./deps.ts";
+import { checkRouteContent } from "./route-validation.ts";
+import { ErrorBodySchema } from "./schemas.ts";
+
+const DryRunInSchema = z
+  .strictObject({
+    event: EventInSchema,
+    routeId: z.string().min(1).optional(),
+    route: RouteInSchema.optional(),
+  })
+  .refine((b) => !(b.routeId && b.route), { message: "give routeId or route, not both", path: ["route"] })
+  .meta({ id: "DryRunIn" });
+
+const StepOut = z.object({
+  logs: z.array(z.string()),
+  durationMs: z.number(),
+  error: z.object({ code: z.string(), message: z.string() }).optional(),
+});
+
+const DryRunResultSchema = z.object({
+  routeId: z.string(),
+  routeName: z.string(),
+  matched: z.boolean().describe("The route took the event: it would be delivered"),
+  skipped: z.string().nullable().describe("Why the route was not evaluated (disabled, type, stop)"),
+  filter: StepOut.extend({ result: z.boolean().nullable() }).nullable(),
+  map: StepOut.extend({ output: z.unknown() }).nullable(),
+  request: z
+    .object({ method: z.string(), url: z.string(), headers: z.record(z.string(), z.string()), body: z.string() })
+    .nullable(),
+  truncations: z.array(z.object({ path: z.string(), limit: z.number(), originalLength: z.number() })),
+  error: z.object({ code: z.string(), message: z.string() }).optional(),
+});
+
+function step(s: StepResult | null) {
+  if (!s) return null;
+  return { logs: s.logs, durationMs: s.durationMs, ...(s.error ? { error: s.error } : {}) };
+}
+
+export const dryRunApi =
+  (deps: ApiDeps): FastifyPluginAsyncZod =>
+  async (app) => {
+    app.post("/dry-run", {
+      schema: {
+        summary: "Walk an event through the routes without sending anything",
+        description:
+          "Walks every saved route (or one saved route by `routeId`, or an unsaved `route`) exactly as delivery would, and shows the exact request each would send, signature included. Nothing is queued or sent.",
+        tags: ["dry-run"],
+        body: DryRunInSchema,
+        response: {
+          200: z.object({ event: z.unknown(), results: z.array(DryRunResultSchema) }),
+          400: ErrorBodySchema,
+          401: ErrorBodySchema,
+          404: ErrorBodySchema,
+        },
+      },
+      handler: async (request) => {
+        const { event: input, routeId, route: unsaved } = request.body;
+        const event = normalizeEvent(input);
+        let routes: readonly CompiledRoute[];
+        if (unsaved) {
+          const route = buildRoute(unsaved);
+          checkRouteContent(route, deps);
+          // Cache compiled code by content: the same draft run twice reuses its isolate.
+          const digest = createHash("sha256").update(JSON.stringify(unsaved)).digest("hex").slice(0, 16);
+          routes = [{ ...compileRoute(route), key: `draft-${digest}@1` }];
+        } else if (routeId) {
+          routes = [compileRoute(await deps.store.require(routeId))];
+        } else {
+          routes = await deps.routes.current();
+        }
+        const walks = await walkEvent(routes, event, deps.sandbox, { includeDisabled: Boolean(routeId || unsaved) });
+        const results = walks.map((w) => {
+          const { route } = w.route;
+          const request = w.rendered
+            ? buildRequest(route, {
+                messageId: deliveryIdFor(event.id, route.id),
+                body: w.rendered.body,
+                contentType: w.rendered.contentType,
+              })
+            : null;
+          const filter = step(w.filter);
+          const map = step(w.map);
+          return {
+            routeId: route.id,
+            routeName: route.name,
+            matched: w.fired,
+            skipped: w.skipped,
+            filter: filter && { ...filter, result: w.filter?.ok ? (w.filter.value as boolean) : null },
+            map: map && { ...map, output: w.map?.ok ? w.map.value : null },
+            request,
+            truncations: w.rendered?.truncations ?? [],
+            ...(w.error ? { error: w.error } : {}),
+          };
+        });
+        return { event, results };
+      },
+    });
+  };

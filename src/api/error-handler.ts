@@ -1,0 +1,91 @@
+import type { FastifyError, FastifyInstance } from "fastify";
+import { hasZodFastifySchemaValidationErrors } from "fastify-type-provider-zod";
+import { type ErrorCode, HookgateError } from "../errors.ts";
+
+interface Issue {
+  code?: string;
+  path?: PropertyKey[];
+  message?: string;
+  keys?: string[];
+  errors?: Issue[][];
+}
+
+export interface IssueDetail {
+  path: string;
+  message: string;
+}
+
+function pathOf(prefix: string, path: readonly PropertyKey[] = []): string {
+  return [prefix, ...path.map(String)].filter(Boolean).join(".");
+}
+
+/**
+ * zod issues as `{path, message}`, naming every unknown field by its path. For a union (the events
+ * body takes three shapes) the branch whose shape matched at the top is the one reported.
+ */
+export function describeIssues(issues: readonly Issue[], prefix = ""): IssueDetail[] {
+  const out: IssueDetail[] = [];
+  for (const issue of issues) {
+    const at = pathOf(prefix, issue.path);
+    if (issue.code === "unrecognized_keys" && issue.keys) {
+      for (const key of issue.keys) out.push({ path: pathOf(at, [key]), message: "unknown field" });
+    } else if (issue.code === "invalid_union" && issue.errors && issue.errors.length > 0) {
+      // The branches whose shape fits at the top; of those, the one with the fewest complaints.
+      const fitting = issue.errors.filter((b) => !b.some((i) => i.code === "invalid_type" && !i.path?.length));
+      const branch = (fitting.length ? fitting : issue.errors).reduce((best, b) => (b.length < best.length ? b : best));
+      out.push(...describeIssues(branch, at));
+    } else {
+      out.push({ path: at, message: issue.message ?? "invalid" });
+    }
+  }
+  return out;
+}
+
+const FASTIFY_CODES: Record<string, ErrorCode> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: "HG_ERR_BODY_TOO_LARGE",
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: "HG_ERR_UNSUPPORTED_MEDIA_TYPE",
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: "HG_ERR_VALIDATION",
+  FST_ERR_CTP_EMPTY_JSON_BODY: "HG_ERR_BAD_JSON",
+  FST_ERR_CTP_INVALID_JSON_BODY: "HG_ERR_BAD_JSON",
+};
+
+function isRedisUnavailable(err: unknown): boolean {
+  const message = err instanceof Error ? err.message : "";
+  return /enableOfflineQueue|Connection is closed|ECONNREFUSED|max retries per request|LOADING/i.test(message);
+}
+
+/** One error shape for every failure: `{"error": {"code", "message", "details"?}}`. */
+export function installErrorHandling(app: FastifyInstance): void {
+  app.setNotFoundHandler((request, reply) => {
+    reply
+      .code(404)
+      .send(new HookgateError("HG_ERR_NOT_FOUND", `no endpoint ${request.method} ${request.url}`).toBody());
+  });
+
+  app.setErrorHandler((err: FastifyError | HookgateError | Error, request, reply) => {
+    if (err instanceof HookgateError) return reply.code(err.status).send(err.toBody());
+    if (hasZodFastifySchemaValidationErrors(err)) {
+      const where = (err as { validationContext?: string }).validationContext;
+      const issues = err.validation.map((v) => v.params.issue as Issue);
+      const details = describeIssues(issues, where === "body" ? "" : (where ?? ""));
+      const first = details[0];
+      const message = first ? `${first.path || where || "request"}: ${first.message}` : "invalid request";
+      return reply.code(400).send(new HookgateError("HG_ERR_VALIDATION", message, details).toBody());
+    }
+    const fe = err as FastifyError;
+    const mapped = fe.code ? FASTIFY_CODES[fe.code] : undefined;
+    if (mapped) return reply.code(new HookgateError(mapped).status).send(new HookgateError(mapped, fe.message).toBody());
+    if (err instanceof SyntaxError && fe.statusCode === 400) {
+      return reply.code(400).send(new HookgateError("HG_ERR_BAD_JSON", err.message).toBody());
+    }
+    if (isRedisUnavailable(err)) {
+      request.log.warn({ err }, "redis unavailable");
+      return reply.code(503).send(new HookgateError("HG_ERR_UNAVAILABLE").toBody());
+    }
+    if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) {
+      return reply.code(fe.statusCode).send(new HookgateError("HG_ERR_VALIDATION", fe.message).toBody());
+    }
+    request.log.error({ err }, "unhandled error");
+    return reply.code(500).send(new HookgateError("HG_ERR_INTERNAL").toBody());
+  });
+}

@@ -1,0 +1,38 @@
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { z } from "zod";
+import { EventInSchema, normalizeEvent } from "../events/index.ts";
+import type { ApiDeps } from "./deps.ts";
+import { ErrorBodySchema } from "./schemas.ts";
+
+export const MAX_EVENTS_PER_REQUEST = 1000;
+
+const EventBatch = z.array(EventInSchema).min(1).max(MAX_EVENTS_PER_REQUEST);
+export const EventsBodySchema = z.union([EventBatch, z.strictObject({ events: EventBatch }), EventInSchema]);
+
+export const eventsApi =
+  (deps: ApiDeps): FastifyPluginAsyncZod =>
+  async (app) => {
+    app.post("/events", {
+      schema: {
+        summary: "Send events",
+        description:
+          "One event, an array, or `{\"events\": [...]}`. Each is stored in Redis before the 202; an id seen within the dedup window is answered as a duplicate and not delivered again.",
+        tags: ["events"],
+        body: EventsBodySchema,
+        response: {
+          202: z.object({ events: z.array(z.object({ id: z.string(), duplicate: z.boolean() })) }),
+          400: ErrorBodySchema,
+          401: ErrorBodySchema,
+          413: ErrorBodySchema,
+          503: ErrorBodySchema,
+        },
+      },
+      handler: async (request, reply) => {
+        const body = request.body;
+        const list = Array.isArray(body) ? body : "events" in body ? body.events : [body];
+        const now = new Date();
+        const accepted = await deps.intake.accept(list.map((e) => normalizeEvent(e, now)));
+        return reply.code(202).send({ events: accepted });
+      },
+    });
+  };

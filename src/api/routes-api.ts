@@ -1,0 +1,191 @@
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { z } from "zod";
+import { buildRequest, sendRequest } from "../delivery/index.ts";
+import { HookgateError } from "../errors.ts";
+import { sampleEvent } from "../events/index.ts";
+import { deliveryIdFor } from "../ids.ts";
+import {
+  applyRoutePatch,
+  buildRoute,
+  compileRoute,
+  type Route,
+  RouteInSchema,
+  RouteOutSchema,
+  RoutePatchSchema,
+  toRouteOut,
+} from "../routing/index.ts";
+import { walkEvent } from "../walk/index.ts";
+import type { ApiDeps } from "./deps.ts";
+import { ErrorBodySchema } from "./schemas.ts";
+import { checkFunction, checkRouteContent } from "./route-validation.ts";
+
+const IdParams = z.object({ id: z.string().min(1).max(100) });
+const FunctionParams = IdParams.extend({ kind: z.enum(["filter", "map"]) });
+const errors = { 400: ErrorBodySchema, 401: ErrorBodySchema, 404: ErrorBodySchema, 409: ErrorBodySchema };
+
+export const routesApi =
+  (deps: ApiDeps): FastifyPluginAsyncZod =>
+  async (app) => {
+    const { store } = deps;
+
+    // Function sources are uploaded raw, the way they sit in a .js file.
+    app.addContentTypeParser(
+      ["application/javascript", "text/javascript", "text/plain"],
+      { parseAs: "string" },
+      (_req, body, done) => done(null, body),
+    );
+
+    app.post("/routes", {
+      schema: {
+        summary: "Create a route",
+        description: "Appends a route to the walk order. A whsec_ signing secret is generated when none is given; this answer is the only one that shows it.",
+        tags: ["routes"],
+        body: RouteInSchema,
+        response: { 201: RouteOutSchema, ...errors },
+      },
+      handler: async (request, reply) => {
+        const route = buildRoute(request.body);
+        checkRouteContent(route, deps);
+        await store.create(route);
+        return reply.code(201).send(toRouteOut(route, true));
+      },
+    });
+
+    app.get("/routes", {
+      schema: {
+        summary: "List routes in walk order",
+        tags: ["routes"],
+        response: { 200: z.object({ routes: z.array(RouteOutSchema) }), ...errors },
+      },
+      handler: async () => ({ routes: (await store.list()).map((r) => toRouteOut(r)) }),
+    });
+
+    app.put("/routes/order", {
+      schema: {
+        summary: "Set the walk order",
+        description: "`ids` must name every route exactly once (409 otherwise, with the current order).",
+        tags: ["routes"],
+        body: z.strictObject({ ids: z.array(z.string().min(1)).max(100_000) }),
+        response: { 200: z.object({ routes: z.array(RouteOutSchema) }), ...errors },
+      },
+      handler: async (request) => {
+        await store.setOrder(request.body.ids);
+        return { routes: (await store.list()).map((r) => toRouteOut(r)) };
+      },
+    });
+
+    app.get("/routes/:id", {
+      schema: { summary: "Get a route", tags: ["routes"], params: IdParams, response: { 200: RouteOutSchema, ...errors } },
+      handler: async (request) => toRouteOut(await store.require(request.params.id)),
+    });
+
+    app.patch("/routes/:id", {
+      schema: {
+        summary: "Change a route",
+        description: "Top-level fields replace; `target` and `retry` merge one level deep. Bumps `version`.",
+        tags: ["routes"],
+        params: IdParams,
+        body: RoutePatchSchema,
+        response: { 200: RouteOutSchema, ...errors },
+      },
+      handler: async (request) => {
+        const current = await store.require(request.params.id);
+        const next = applyRoutePatch(current, request.body);
+        checkRouteContent(next, deps);
+        await store.replace(next);
+        const secretChanged = next.target.signing.secret !== current.target.signing.secret;
+        return toRouteOut(next, secretChanged);
+      },
+    });
+
+    app.delete("/routes/:id", {
+      schema: { summary: "Delete a route", tags: ["routes"], params: IdParams, response: { 204: z.null(), ...errors } },
+      handler: async (request, reply) => {
+        if (!(await store.delete(request.params.id))) {
+          throw new HookgateError("HG_ERR_NOT_FOUND", `route ${request.params.id} does not exist`);
+        }
+        return reply.code(204).send(null);
+      },
+    });
+
+    app.put("/routes/:id/:kind", {
+      schema: {
+        summary: "Upload the route's filter or map function",
+        description:
+          "The body is the raw JavaScript (Content-Type: application/javascript). A syntax error is a 400 with `line` and `column` in `details`.",
+        tags: ["routes"],
+        params: FunctionParams,
+        body: z.string().min(1).max(256 * 1024),
+        response: { 200: RouteOutSchema, ...errors },
+      },
+      handler: async (request) => {
+        const { id, kind } = request.params;
+        checkFunction(kind, request.body);
+        return toRouteOut(await update(id, (r) => applyRoutePatch(r, { [kind]: request.body })));
+      },
+    });
+
+    app.delete("/routes/:id/:kind", {
+      schema: {
+        summary: "Remove the route's filter or map function",
+        tags: ["routes"],
+        params: FunctionParams,
+        response: { 200: RouteOutSchema, ...errors },
+      },
+      handler: async (request) => {
+        const { id, kind } = request.params;
+        return toRouteOut(await update(id, (r) => applyRoutePatch(r, { [kind]: null })));
+      },
+    });
+
+    app.post("/routes/:id/test", {
+      schema: {
+        summary: "Send a sample event to the route's target now",
+        description:
+          "Runs the route's map and template on a sample EmailEngine messageNew event (the filter is skipped), signs and sends it at once, outside the queue. Nothing is recorded.",
+        tags: ["routes"],
+        params: IdParams,
+        response: {
+          200: z.object({
+            statusCode: z.int().nullable(),
+            durationMs: z.number(),
+            error: z.object({ code: z.string(), message: z.string() }).optional(),
+            responseExcerpt: z.string(),
+          }),
+          ...errors,
+        },
+      },
+      handler: async (request) => {
+        const route = await store.require(request.params.id);
+        const event = sampleEvent();
+        const compiled = compileRoute({ ...route, enabled: true, events: ["*"], filter: null, stop: false });
+        const [walk] = await walkEvent([compiled], event, deps.sandbox);
+        if (!walk?.rendered) {
+          const error = walk?.error ?? { code: "HG_ERR_INTERNAL", message: "the route produced no body" };
+          return { statusCode: null, durationMs: 0, error, responseExcerpt: "" };
+        }
+        const req = buildRequest(route, {
+          messageId: deliveryIdFor(event.id, route.id),
+          body: walk.rendered.body,
+          contentType: walk.rendered.contentType,
+        });
+        const result = await sendRequest(req, {
+          dispatcher: deps.dispatcher,
+          timeoutMs: route.target.timeoutMs,
+          excerptBytes: deps.config.HOOKGATE_RESPONSE_EXCERPT_BYTES,
+        });
+        return {
+          statusCode: result.statusCode,
+          durationMs: result.durationMs,
+          responseExcerpt: result.responseExcerpt,
+          ...(result.errorCode ? { error: { code: result.errorCode, message: result.errorMessage ?? "" } } : {}),
+        };
+      },
+    });
+
+    async function update(id: string, change: (route: Route) => Route): Promise<Route> {
+      const next = change(await store.require(id));
+      await store.replace(next);
+      return next;
+    }
+  };

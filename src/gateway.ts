@@ -1,0 +1,118 @@
+import type { FastifyInstance } from "fastify";
+import { type ApiDeps, buildApp } from "./api/index.ts";
+import type { Config } from "./config/index.ts";
+import { createAddressPolicy, createGuardedAgent } from "./delivery/index.ts";
+import { DeliveryLog } from "./delivery-log/index.ts";
+import { EventIntake } from "./ingest/index.ts";
+import { DeliveryQueue, DeliveryWorker } from "./queue/index.ts";
+import { RouteStore, RouteTable } from "./routing/index.ts";
+import { Sandbox } from "./sandbox/index.ts";
+import { createBlockingRedis, createRedis, waitForRedis } from "./shared/redis.ts";
+import { redisKeys } from "./shared/redis-keys.ts";
+import { Walker } from "./walk/index.ts";
+
+/*
+ * Wires the stages together for one process. HOOKGATE_ROLE picks what runs here: the API
+ * (accepts work), the workers (walk and deliver), or both. They share nothing but Redis, so any
+ * number of each can run side by side.
+ */
+
+export interface Gateway {
+  app: FastifyInstance | null;
+  walker: Walker | null;
+  worker: DeliveryWorker | null;
+  /** Graceful: stop taking work, finish what is in flight, hand back the rest, disconnect. */
+  close(): Promise<void>;
+}
+
+export interface GatewayOptions {
+  adminToken: string;
+  logger?: boolean | { level: string };
+  onWorkerError?: (err: unknown) => void;
+}
+
+export async function startGateway(config: Config, options: GatewayOptions): Promise<Gateway> {
+  if (!config.REDIS_URL) throw new Error("REDIS_URL is required");
+  const keys = redisKeys(config.HOOKGATE_KEY_PREFIX);
+  const redis = createRedis(config.REDIS_URL);
+  await waitForRedis(redis);
+  const bullConnection = createBlockingRedis(config.REDIS_URL);
+  const store = new RouteStore(redis, keys);
+  const routes = new RouteTable(store);
+  const sandbox = new Sandbox({
+    timeoutMs: config.HOOKGATE_FUNCTION_TIMEOUT_MS,
+    memoryLimitMb: config.HOOKGATE_FUNCTION_MEMORY_MB,
+  });
+  const log = new DeliveryLog(redis, keys, config.HOOKGATE_DELIVERY_RETENTION_S);
+  const queue = new DeliveryQueue(bullConnection, keys.prefix);
+  const policy = createAddressPolicy(config.HOOKGATE_TARGET_ALLOW);
+  const dispatcher = createGuardedAgent({ policy, connections: 64 });
+  const runWorkers = config.HOOKGATE_ROLE !== "api";
+  const runApi = config.HOOKGATE_ROLE !== "worker";
+
+  let walker: Walker | null = null;
+  let worker: DeliveryWorker | null = null;
+  let walkerBlocking: ReturnType<typeof createBlockingRedis> | null = null;
+  let workerConnection: ReturnType<typeof createBlockingRedis> | null = null;
+  if (runWorkers) {
+    walkerBlocking = createBlockingRedis(config.REDIS_URL);
+    walker = new Walker({
+      redis,
+      blocking: walkerBlocking,
+      keys,
+      routes,
+      sandbox,
+      log,
+      queue,
+      concurrency: config.HOOKGATE_WALK_CONCURRENCY,
+      lockMs: config.HOOKGATE_LOCK_MS,
+      ...(options.onWorkerError ? { onError: options.onWorkerError } : {}),
+    });
+    await walker.start();
+    workerConnection = createBlockingRedis(config.REDIS_URL);
+    worker = new DeliveryWorker({
+      connection: workerConnection,
+      prefix: keys.prefix,
+      routes,
+      log,
+      dispatcher,
+      concurrency: config.HOOKGATE_DELIVERY_CONCURRENCY,
+      lockMs: config.HOOKGATE_LOCK_MS,
+      excerptBytes: config.HOOKGATE_RESPONSE_EXCERPT_BYTES,
+    });
+  }
+
+  let app: FastifyInstance | null = null;
+  if (runApi) {
+    const deps: ApiDeps = {
+      config,
+      adminToken: options.adminToken,
+      redis,
+      store,
+      routes,
+      sandbox,
+      intake: new EventIntake(redis, keys, config.HOOKGATE_DEDUP_WINDOW_S),
+      log,
+      queue,
+      policy,
+      dispatcher,
+      readiness: (): Record<string, boolean> =>
+        runWorkers ? { walker: walker?.isRunning() ?? false, deliveryWorker: worker?.worker.isRunning() ?? false } : {},
+    };
+    app = await buildApp(deps, options.logger === undefined ? {} : { logger: options.logger });
+  }
+
+  return {
+    app,
+    walker,
+    worker,
+    async close() {
+      await app?.close();
+      await Promise.all([walker?.stop(), worker?.close()]);
+      await queue.close();
+      await dispatcher.close();
+      sandbox.dispose();
+      for (const c of [redis, bullConnection, walkerBlocking, workerConnection]) c?.disconnect();
+    },
+  };
+}

@@ -1,0 +1,67 @@
+import { randomBytes } from "node:crypto";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { ConfigError, loadConfig } from "./config/index.ts";
+import { startGateway } from "./gateway.ts";
+
+/** The admin token from HOOKGATE_ADMIN_TOKEN, else the one kept in the data directory (made on first start). */
+function adminToken(dataDir: string, fromEnv: string | undefined): { token: string; path: string | null } {
+  if (fromEnv) return { token: fromEnv, path: null };
+  const path = resolve(dataDir, "admin-token");
+  if (existsSync(path)) return { token: readFileSync(path, "utf8").trim(), path };
+  mkdirSync(dataDir, { recursive: true });
+  const token = `hgat_${randomBytes(24).toString("base64url")}`;
+  writeFileSync(path, `${token}\n`, { mode: 0o600 });
+  chmodSync(path, 0o600);
+  return { token, path };
+}
+
+async function main(): Promise<void> {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`hookgate: ${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  if (!config.REDIS_URL) {
+    process.stderr.write("hookgate: REDIS_URL is not set (npm start runs a local redis-server for you)\n");
+    process.exit(1);
+  }
+  const { token, path } = adminToken(config.HOOKGATE_DATA_DIR, config.HOOKGATE_ADMIN_TOKEN);
+  const gateway = await startGateway(config, {
+    adminToken: token,
+    logger: { level: config.HOOKGATE_LOG_LEVEL },
+    onWorkerError: (err) => process.stderr.write(`hookgate worker: ${String(err)}\n`),
+  });
+  if (gateway.app) {
+    const address = await gateway.app.listen({ port: config.PORT, host: config.HOST });
+    process.stderr.write(`hookgate: API on ${address} (role ${config.HOOKGATE_ROLE})\n`);
+    if (path) process.stderr.write(`hookgate: admin token is in ${path}\n`);
+  } else {
+    process.stderr.write(`hookgate: workers running (role ${config.HOOKGATE_ROLE})\n`);
+  }
+
+  let closing = false;
+  const shutdown = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    process.stderr.write(`hookgate: ${signal}: finishing in-flight work\n`);
+    const force = setTimeout(() => process.exit(1), 30_000);
+    force.unref();
+    gateway.close().then(
+      () => process.exit(0),
+      (err) => {
+        process.stderr.write(`hookgate: shutdown failed: ${String(err)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  process.on("SIGINT", () => shutdown("SIGINT"));
+}
+
+await main();
