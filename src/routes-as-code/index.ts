@@ -1,0 +1,1 @@
+export { loadRouteFile } from "./route-file.ts";
