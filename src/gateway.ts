@@ -36,7 +36,6 @@ export async function startGateway(config: Config, options: GatewayOptions): Pro
   const keys = redisKeys(config.HOOKGATE_KEY_PREFIX);
   const redis = createRedis(config.REDIS_URL);
   await waitForRedis(redis);
-  const bullConnection = createBlockingRedis(config.REDIS_URL);
   const store = new RouteStore(redis, keys);
   const routes = new RouteTable(store);
   const sandbox = new Sandbox({
@@ -44,7 +43,7 @@ export async function startGateway(config: Config, options: GatewayOptions): Pro
     memoryLimitMb: config.HOOKGATE_FUNCTION_MEMORY_MB,
   });
   const log = new DeliveryLog(redis, keys, config.HOOKGATE_DELIVERY_RETENTION_S);
-  const queue = new DeliveryQueue(bullConnection, keys.prefix);
+  const queue = new DeliveryQueue(config.REDIS_URL, keys.prefix);
   const policy = createAddressPolicy(config.HOOKGATE_TARGET_ALLOW);
   const dispatcher = createGuardedAgent({ policy, connections: 64 });
   const runWorkers = config.HOOKGATE_ROLE !== "api";
@@ -53,7 +52,6 @@ export async function startGateway(config: Config, options: GatewayOptions): Pro
   let walker: Walker | null = null;
   let worker: DeliveryWorker | null = null;
   let walkerBlocking: ReturnType<typeof createBlockingRedis> | null = null;
-  let workerConnection: ReturnType<typeof createBlockingRedis> | null = null;
   if (runWorkers) {
     walkerBlocking = createBlockingRedis(config.REDIS_URL);
     walker = new Walker({
@@ -69,9 +67,8 @@ export async function startGateway(config: Config, options: GatewayOptions): Pro
       ...(options.onWorkerError ? { onError: options.onWorkerError } : {}),
     });
     await walker.start();
-    workerConnection = createBlockingRedis(config.REDIS_URL);
     worker = new DeliveryWorker({
-      connection: workerConnection,
+      redisUrl: config.REDIS_URL,
       prefix: keys.prefix,
       routes,
       log,
@@ -112,7 +109,7 @@ export async function startGateway(config: Config, options: GatewayOptions): Pro
       await queue.close();
       await dispatcher.close();
       sandbox.dispose();
-      for (const c of [redis, bullConnection, walkerBlocking, workerConnection]) c?.disconnect();
+      for (const c of [redis, walkerBlocking]) c?.disconnect();
     },
   };
 }

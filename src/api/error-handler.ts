@@ -66,7 +66,15 @@ export function installErrorHandling(app: FastifyInstance): void {
     if (err instanceof HookgateError) return reply.code(err.status).send(err.toBody());
     if (hasZodFastifySchemaValidationErrors(err)) {
       const where = (err as { validationContext?: string }).validationContext;
-      const issues = err.validation.map((v) => v.params.issue as Issue);
+      // The type provider flattens each zod issue into an ajv-like entry; rebuild the issue.
+      const issues = err.validation.map(
+        (v): Issue => ({
+          ...(v.params as Omit<Issue, "code" | "path" | "message">),
+          code: v.keyword,
+          path: v.instancePath.split("/").filter(Boolean),
+          message: v.message ?? "invalid",
+        }),
+      );
       const details = describeIssues(issues, where === "body" ? "" : (where ?? ""));
       const first = details[0];
       const message = first ? `${first.path || where || "request"}: ${first.message}` : "invalid request";

@@ -1,15 +1,9 @@
-import { isIP } from "node:net";
 import { z } from "zod";
+import { isValidCidr } from "../delivery/address-policy.ts";
 
-const cidr = z.string().refine((value) => {
-  const [addr, bits, extra] = value.split("/");
-  if (extra !== undefined || !addr) return false;
-  const family = isIP(addr);
-  if (family === 0) return false;
-  if (bits === undefined) return true;
-  const n = Number(bits);
-  return Number.isInteger(n) && n >= 0 && n <= (family === 4 ? 32 : 128);
-}, "must be an IP address or CIDR such as 127.0.0.0/8 or ::1/128");
+const cidr = z
+  .string()
+  .refine(isValidCidr, "must be an IP address or CIDR such as 127.0.0.0/8 or ::1/128");
 
 const csv = (inner: z.ZodType<string, string>) =>
   z

@@ -1,5 +1,4 @@
 import { Queue } from "bullmq";
-import type { Redis } from "../shared/redis.ts";
 import { DELIVERY_QUEUE } from "../shared/redis-keys.ts";
 import { DELIVER_JOB_NAME, type DeliveryJob, deliveryJobId } from "./delivery-job.ts";
 
@@ -10,9 +9,10 @@ export const POLICY_DECIDES_ATTEMPTS = 10_000;
 export class DeliveryQueue {
   readonly queue: Queue;
 
-  constructor(connection: Redis, prefix: string) {
+  constructor(redisUrl: string, prefix: string) {
     this.queue = new Queue(DELIVERY_QUEUE, {
-      connection,
+      // BullMQ owns this connection (and closes it); a shared one outlives close() and errors.
+      connection: { url: redisUrl, maxRetriesPerRequest: null },
       prefix,
       defaultJobOptions: {
         attempts: POLICY_DECIDES_ATTEMPTS,

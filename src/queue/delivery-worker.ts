@@ -3,7 +3,6 @@ import type { Dispatcher } from "undici";
 import { buildRequest, decideAfterAttempt, sendRequest } from "../delivery/index.ts";
 import type { DeliveryLog } from "../delivery-log/index.ts";
 import type { RouteTable } from "../routing/index.ts";
-import type { Redis } from "../shared/redis.ts";
 import { DELIVERY_QUEUE } from "../shared/redis-keys.ts";
 import { DeliveryJobSchema } from "./delivery-job.ts";
 
@@ -18,7 +17,7 @@ class RetryLaterError extends Error {
 }
 
 export interface DeliveryWorkerOptions {
-  connection: Redis;
+  redisUrl: string;
   prefix: string;
   routes: RouteTable;
   log: DeliveryLog;
@@ -37,7 +36,7 @@ export class DeliveryWorker {
   constructor(options: DeliveryWorkerOptions) {
     this.#o = options;
     this.worker = new Worker(DELIVERY_QUEUE, (job) => this.#attempt(job), {
-      connection: options.connection,
+      connection: { url: options.redisUrl, maxRetriesPerRequest: null },
       prefix: options.prefix,
       concurrency: options.concurrency,
       lockDuration: options.lockMs,

@@ -33,7 +33,7 @@ export const SigningSchema = z.strictObject({
 });
 
 export const TargetSchema = z.strictObject({
-  url: z.url({ protocol: /^https?$/, hostname: z.regexes.hostname }).max(2048),
+  url: z.url({ protocol: /^https?$/ }).max(2048),
   method: z.enum(["POST", "PUT", "PATCH"]).default("POST"),
   headers: z.record(HeaderNameSchema, HeaderValueSchema).default({}),
   timeoutMs: z.int().min(100).max(120_000).default(10_000),

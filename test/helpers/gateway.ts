@@ -34,7 +34,7 @@ export async function startTestGateway(redisUrl: string, env: Record<string, str
     HOOKGATE_LOG_LEVEL: "silent",
     ...env,
   });
-  const gateway = await startGateway(config, { adminToken: token });
+  const gateway = await startGateway(config, { adminToken: token, logger: { level: "error" } });
   const app = gateway.app;
   if (!app) throw new Error("test gateway needs the API role");
   await app.ready();
