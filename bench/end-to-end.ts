@@ -96,7 +96,8 @@ async function hookgate(): Promise<{ rate: number; acceptRate: number }> {
       map: "export default (e) => ({ id: e.id, subject: e.data.subject, from: e.data.from.address })",
     }),
   });
-  if (created.statusCode !== 201) throw new Error(`route: ${created.statusCode} ${await created.body.text()}`);
+  if (created.statusCode !== 201)
+    throw new Error(`route: ${created.statusCode} ${await created.body.text()}`);
   await created.body.dump();
 
   received = 0;
@@ -110,7 +111,12 @@ async function hookgate(): Promise<{ rate: number; acceptRate: number }> {
       const size = Math.min(100, N - sent);
       sent += size;
       const batch = Array.from({ length: size }, () => ({ ...events, id: undefined }));
-      const res = await request(`${api}/v1/events`, { method: "POST", headers, body: JSON.stringify(batch), dispatcher: agent });
+      const res = await request(`${api}/v1/events`, {
+        method: "POST",
+        headers,
+        body: JSON.stringify(batch),
+        dispatcher: agent,
+      });
       if (res.statusCode !== 202) throw new Error(`ingest ${res.statusCode}`);
       await res.body.dump();
     }

@@ -71,6 +71,7 @@ export async function startGateway(config: Config, options: GatewayOptions): Pro
       redisUrl: config.REDIS_URL,
       prefix: keys.prefix,
       routes,
+      store,
       log,
       dispatcher,
       concurrency: config.HOOKGATE_DELIVERY_CONCURRENCY,
@@ -94,7 +95,9 @@ export async function startGateway(config: Config, options: GatewayOptions): Pro
       policy,
       dispatcher,
       readiness: (): Record<string, boolean> =>
-        runWorkers ? { walker: walker?.isRunning() ?? false, deliveryWorker: worker?.worker.isRunning() ?? false } : {},
+        runWorkers
+          ? { walker: walker?.isRunning() ?? false, deliveryWorker: worker?.worker.isRunning() ?? false }
+          : {},
     };
     app = await buildApp(deps, options.logger === undefined ? {} : { logger: options.logger });
   }

@@ -11,7 +11,10 @@ const ListQuery = z.strictObject({
   status: DeliveryStatusSchema.optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
   before: z.iso.datetime({ offset: true }).optional().describe("Only deliveries created before this time"),
-  since: z.iso.datetime({ offset: true }).optional().describe("Only deliveries created at or after this time"),
+  since: z.iso
+    .datetime({ offset: true })
+    .optional()
+    .describe("Only deliveries created at or after this time"),
 });
 
 export const deliveriesApi =
@@ -57,7 +60,8 @@ export const deliveriesApi =
     app.post("/deliveries/:id/retry", {
       schema: {
         summary: "Send a finished delivery again",
-        description: "Queues a new run of the delivery with the route's full retry schedule. 409 while it is still pending or retrying.",
+        description:
+          "Queues a new run of the delivery with the route's full retry schedule. 409 while it is still pending or retrying.",
         tags: ["deliveries"],
         params: IdParams,
         response: { 202: DeliveryOutSchema, 404: ErrorBodySchema, 409: ErrorBodySchema },

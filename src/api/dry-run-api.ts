@@ -34,7 +34,12 @@ const DryRunResultSchema = z.object({
   filter: StepOut.extend({ result: z.boolean().nullable() }).nullable(),
   map: StepOut.extend({ output: z.unknown() }).nullable(),
   request: z
-    .object({ method: z.string(), url: z.string(), headers: z.record(z.string(), z.string()), body: z.string() })
+    .object({
+      method: z.string(),
+      url: z.string(),
+      headers: z.record(z.string(), z.string()),
+      body: z.string(),
+    })
     .nullable(),
   truncations: z.array(z.object({ path: z.string(), limit: z.number(), originalLength: z.number() })),
   error: z.object({ code: z.string(), message: z.string() }).optional(),
@@ -77,7 +82,9 @@ export const dryRunApi =
         } else {
           routes = await deps.routes.current();
         }
-        const walks = await walkEvent(routes, event, deps.sandbox, { includeDisabled: Boolean(routeId || unsaved) });
+        const walks = await walkEvent(routes, event, deps.sandbox, {
+          includeDisabled: Boolean(routeId || unsaved),
+        });
         const results = walks.map((w) => {
           const { route } = w.route;
           const request = w.rendered

@@ -31,8 +31,12 @@ export function describeIssues(issues: readonly Issue[], prefix = ""): IssueDeta
       for (const key of issue.keys) out.push({ path: pathOf(at, [key]), message: "unknown field" });
     } else if (issue.code === "invalid_union" && issue.errors && issue.errors.length > 0) {
       // The branches whose shape fits at the top; of those, the one with the fewest complaints.
-      const fitting = issue.errors.filter((b) => !b.some((i) => i.code === "invalid_type" && !i.path?.length));
-      const branch = (fitting.length ? fitting : issue.errors).reduce((best, b) => (b.length < best.length ? b : best));
+      const fitting = issue.errors.filter(
+        (b) => !b.some((i) => i.code === "invalid_type" && !i.path?.length),
+      );
+      const branch = (fitting.length ? fitting : issue.errors).reduce((best, b) =>
+        b.length < best.length ? b : best,
+      );
       out.push(...describeIssues(branch, at));
     } else {
       out.push({ path: at, message: issue.message ?? "invalid" });
@@ -51,7 +55,9 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
 
 function isRedisUnavailable(err: unknown): boolean {
   const message = err instanceof Error ? err.message : "";
-  return /enableOfflineQueue|Connection is closed|ECONNREFUSED|max retries per request|LOADING/i.test(message);
+  return /enableOfflineQueue|Connection is closed|ECONNREFUSED|max retries per request|LOADING/i.test(
+    message,
+  );
 }
 
 /** One error shape for every failure: `{"error": {"code", "message", "details"?}}`. */
@@ -82,7 +88,10 @@ export function installErrorHandling(app: FastifyInstance): void {
     }
     const fe = err as FastifyError;
     const mapped = fe.code ? FASTIFY_CODES[fe.code] : undefined;
-    if (mapped) return reply.code(new HookgateError(mapped).status).send(new HookgateError(mapped, fe.message).toBody());
+    if (mapped)
+      return reply
+        .code(new HookgateError(mapped).status)
+        .send(new HookgateError(mapped, fe.message).toBody());
     if (err instanceof SyntaxError && fe.statusCode === 400) {
       return reply.code(400).send(new HookgateError("HG_ERR_BAD_JSON", err.message).toBody());
     }

@@ -16,7 +16,7 @@ export const eventsApi =
       schema: {
         summary: "Send events",
         description:
-          "One event, an array, or `{\"events\": [...]}`. Each is stored in Redis before the 202; an id seen within the dedup window is answered as a duplicate and not delivered again.",
+          'One event, an array, or `{"events": [...]}`. Each is stored in Redis before the 202; an id seen within the dedup window is answered as a duplicate and not delivered again.',
         tags: ["events"],
         body: EventsBodySchema,
         response: {

@@ -2,7 +2,10 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { ApiDeps } from "./deps.ts";
 
-const Health = z.object({ status: z.enum(["ok", "unavailable"]), checks: z.record(z.string(), z.boolean()).optional() });
+const Health = z.object({
+  status: z.enum(["ok", "unavailable"]),
+  checks: z.record(z.string(), z.boolean()).optional(),
+});
 
 /** Liveness and readiness, without auth (probes carry no token). */
 export const healthApi =
@@ -14,7 +17,11 @@ export const healthApi =
     });
 
     app.get("/readyz", {
-      schema: { summary: "Readiness: Redis reachable and this process's workers running", tags: ["health"], response: { 200: Health, 503: Health } },
+      schema: {
+        summary: "Readiness: Redis reachable and this process's workers running",
+        tags: ["health"],
+        response: { 200: Health, 503: Health },
+      },
       handler: async (_request, reply) => {
         const redis = await deps.redis.ping().then(
           (r) => r === "PONG",

@@ -21,7 +21,10 @@ export function checkFunction(field: "filter" | "map", source: string | null | u
  * What zod cannot see: code that does not compile and targets the address policy refuses.
  * Checked whenever a route is saved (and for an unsaved route in the dry-run), never per event.
  */
-export function checkRouteContent(route: Pick<Route, "filter" | "map" | "template" | "target">, deps: ApiDeps) {
+export function checkRouteContent(
+  route: Pick<Route, "filter" | "map" | "template" | "target">,
+  deps: ApiDeps,
+) {
   checkFunction("filter", route.filter);
   checkFunction("map", route.map);
   if (route.template) {

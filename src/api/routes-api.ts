@@ -16,8 +16,8 @@ import {
 } from "../routing/index.ts";
 import { walkEvent } from "../walk/index.ts";
 import type { ApiDeps } from "./deps.ts";
-import { ErrorBodySchema } from "./schemas.ts";
 import { checkFunction, checkRouteContent } from "./route-validation.ts";
+import { ErrorBodySchema } from "./schemas.ts";
 
 const IdParams = z.object({ id: z.string().min(1).max(100) });
 const FunctionParams = IdParams.extend({ kind: z.enum(["filter", "map"]) });
@@ -38,7 +38,8 @@ export const routesApi =
     app.post("/routes", {
       schema: {
         summary: "Create a route",
-        description: "Appends a route to the walk order. A whsec_ signing secret is generated when none is given; this answer is the only one that shows it.",
+        description:
+          "Appends a route to the walk order. A whsec_ signing secret is generated when none is given; this answer is the only one that shows it.",
         tags: ["routes"],
         body: RouteInSchema,
         response: { 201: RouteOutSchema, ...errors },
@@ -75,7 +76,12 @@ export const routesApi =
     });
 
     app.get("/routes/:id", {
-      schema: { summary: "Get a route", tags: ["routes"], params: IdParams, response: { 200: RouteOutSchema, ...errors } },
+      schema: {
+        summary: "Get a route",
+        tags: ["routes"],
+        params: IdParams,
+        response: { 200: RouteOutSchema, ...errors },
+      },
       handler: async (request) => toRouteOut(await store.require(request.params.id)),
     });
 
@@ -99,7 +105,12 @@ export const routesApi =
     });
 
     app.delete("/routes/:id", {
-      schema: { summary: "Delete a route", tags: ["routes"], params: IdParams, response: { 204: z.null(), ...errors } },
+      schema: {
+        summary: "Delete a route",
+        tags: ["routes"],
+        params: IdParams,
+        response: { 204: z.null(), ...errors },
+      },
       handler: async (request, reply) => {
         if (!(await store.delete(request.params.id))) {
           throw new HookgateError("HG_ERR_NOT_FOUND", `route ${request.params.id} does not exist`);
@@ -115,7 +126,10 @@ export const routesApi =
           "The body is the raw JavaScript (Content-Type: application/javascript). A syntax error is a 400 with `line` and `column` in `details`.",
         tags: ["routes"],
         params: FunctionParams,
-        body: z.string().min(1).max(256 * 1024),
+        body: z
+          .string()
+          .min(1)
+          .max(256 * 1024),
         response: { 200: RouteOutSchema, ...errors },
       },
       handler: async (request) => {
@@ -178,7 +192,9 @@ export const routesApi =
           statusCode: result.statusCode,
           durationMs: result.durationMs,
           responseExcerpt: result.responseExcerpt,
-          ...(result.errorCode ? { error: { code: result.errorCode, message: result.errorMessage ?? "" } } : {}),
+          ...(result.errorCode
+            ? { error: { code: result.errorCode, message: result.errorMessage ?? "" } }
+            : {}),
         };
       },
     });

@@ -1,4 +1,4 @@
-import { ConfigSchema, type Config } from "./schema.ts";
+import { type Config, ConfigSchema } from "./schema.ts";
 
 export type { Config } from "./schema.ts";
 export { ConfigSchema } from "./schema.ts";

@@ -1,9 +1,7 @@
 import { z } from "zod";
 import { isValidCidr } from "../delivery/address-policy.ts";
 
-const cidr = z
-  .string()
-  .refine(isValidCidr, "must be an IP address or CIDR such as 127.0.0.0/8 or ::1/128");
+const cidr = z.string().refine(isValidCidr, "must be an IP address or CIDR such as 127.0.0.0/8 or ::1/128");
 
 const csv = (inner: z.ZodType<string, string>) =>
   z
@@ -17,7 +15,8 @@ const csv = (inner: z.ZodType<string, string>) =>
     )
     .pipe(z.array(inner));
 
-const int = (min: number, max: number, dflt: number) => z.coerce.number().int().min(min).max(max).default(dflt);
+const int = (min: number, max: number, dflt: number) =>
+  z.coerce.number().int().min(min).max(max).default(dflt);
 
 /** Every setting Hookgate reads from the environment. Units are in the names. */
 export const ConfigSchema = z.object({

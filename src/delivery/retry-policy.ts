@@ -12,12 +12,24 @@ export interface AttemptOutcome {
   statusCode: number | null;
   errorCode: string | null;
   retryAfter: string | null;
+  /** The start of the response body: Discord says how long to wait in `retry_after` there. */
+  responseExcerpt?: string;
 }
+
+/**
+ * Who answers. Slack and Discord webhooks answer 404 (and Slack 410) once the webhook was
+ * deleted, which will not heal by retrying: the route is stopped instead.
+ */
+export type Receiver = "slack" | "discord" | "generic";
 
 export interface RetryPolicy {
   scheduleMs: readonly number[];
   on4xx: boolean;
+  receiver?: Receiver;
 }
+
+/** A 429 is retried no sooner than this even when told 0, so a receiver is never hammered. */
+export const MIN_429_DELAY_MS = 1000;
 
 /** Retry-After is honoured up to this; a receiver cannot park a delivery for weeks. */
 export const MAX_RETRY_AFTER_MS = 6 * 3600 * 1000;
@@ -34,6 +46,18 @@ export function parseRetryAfter(value: string | null, now: number): number | nul
   const at = Date.parse(trimmed);
   if (Number.isNaN(at)) return null;
   return Math.min(Math.max(at - now, 0), MAX_RETRY_AFTER_MS);
+}
+
+/** Discord's 429 body: {"retry_after": 1.234, "global": false, ...} (seconds, fractional). */
+export function parseRetryAfterBody(excerpt: string | undefined): number | null {
+  if (!excerpt?.includes("retry_after")) return null;
+  try {
+    const value = (JSON.parse(excerpt) as { retry_after?: unknown }).retry_after;
+    if (typeof value !== "number" || !Number.isFinite(value) || value < 0) return null;
+    return Math.min(Math.ceil(value * 1000), MAX_RETRY_AFTER_MS);
+  } catch {
+    return null;
+  }
 }
 
 function jittered(delayMs: number, random: () => number): number {
@@ -57,6 +81,13 @@ export function decideAfterAttempt(
   const reason = errorCode ?? `HTTP ${statusCode}`;
   if (errorCode === "E_BLOCKED_ADDRESS") return { kind: "failed", reason, disableRoute: false };
   if (statusCode === 410) return { kind: "failed", reason: "HTTP 410 Gone", disableRoute: true };
+  if (statusCode === 404 && (policy.receiver === "slack" || policy.receiver === "discord")) {
+    return {
+      kind: "failed",
+      reason: `HTTP 404: the ${policy.receiver} webhook no longer exists`,
+      disableRoute: true,
+    };
+  }
   if (
     statusCode !== null &&
     statusCode >= 400 &&
@@ -75,9 +106,9 @@ export function decideAfterAttempt(
     };
   }
   let delayMs = jittered(planned, random);
-  if (statusCode === 429 || statusCode === 503) {
-    const asked = parseRetryAfter(outcome.retryAfter, now);
-    if (asked !== null) delayMs = Math.max(delayMs, asked);
-  }
+  const asked = parseRetryAfter(outcome.retryAfter, now) ?? parseRetryAfterBody(outcome.responseExcerpt);
+  // 429 says exactly when to come back: wait as told. 503 may say so too: never sooner than told.
+  if (statusCode === 429 && asked !== null) delayMs = Math.max(asked, MIN_429_DELAY_MS);
+  if (statusCode === 503 && asked !== null) delayMs = Math.max(delayMs, asked);
   return { kind: "retry", delayMs, reason };
 }

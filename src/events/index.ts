@@ -1,3 +1,3 @@
-export { EventInSchema, type EventIn, type HookgateEvent } from "./event-schema.ts";
+export { type EventIn, EventInSchema, type HookgateEvent } from "./event-schema.ts";
 export { normalizeEvent } from "./normalize.ts";
 export { sampleEvent } from "./sample.ts";

@@ -24,7 +24,9 @@ export class DeliveryQueue {
     });
   }
 
-  async enqueue(jobs: readonly { deliveryId: string; routeId: string; manualRetry?: number }[]): Promise<void> {
+  async enqueue(
+    jobs: readonly { deliveryId: string; routeId: string; manualRetry?: number }[],
+  ): Promise<void> {
     if (jobs.length === 0) return;
     await this.queue.addBulk(
       jobs.map((j) => {

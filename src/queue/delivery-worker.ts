@@ -1,8 +1,8 @@
 import { type Job, UnrecoverableError, Worker } from "bullmq";
 import type { Dispatcher } from "undici";
-import { buildRequest, decideAfterAttempt, sendRequest } from "../delivery/index.ts";
+import { buildRequest, decideAfterAttempt, receiverOf, sendRequest } from "../delivery/index.ts";
 import type { DeliveryLog } from "../delivery-log/index.ts";
-import type { RouteTable } from "../routing/index.ts";
+import type { RouteStore, RouteTable } from "../routing/index.ts";
 import { DELIVERY_QUEUE } from "../shared/redis-keys.ts";
 import { DeliveryJobSchema } from "./delivery-job.ts";
 
@@ -20,6 +20,8 @@ export interface DeliveryWorkerOptions {
   redisUrl: string;
   prefix: string;
   routes: RouteTable;
+  /** To disable a route whose receiver says the webhook is gone. */
+  store: RouteStore;
   log: DeliveryLog;
   dispatcher: Dispatcher;
   concurrency: number;
@@ -58,16 +60,23 @@ export class DeliveryWorker {
     // Expired past retention, or already finished by an earlier copy of this job.
     if (!delivery || delivery.status === "succeeded" || delivery.status === "failed") return;
     const compiled = await routes.byId(routeId);
-    if (!compiled || !compiled.route.enabled) {
+    if (!compiled?.route.enabled) {
       const code = compiled ? "HG_ERR_ROUTE_DISABLED" : "HG_ERR_ROUTE_DELETED";
-      await log.fail(deliveryId, { code, message: `route ${routeId} is ${compiled ? "disabled" : "deleted"}` });
+      await log.fail(deliveryId, {
+        code,
+        message: `route ${routeId} is ${compiled ? "disabled" : "deleted"}`,
+      });
       throw new UnrecoverableError(code);
     }
     const route = compiled.route;
     const started = new Date(now());
     const request = buildRequest(
       route,
-      { messageId: deliveryId, body: delivery.body ?? "", contentType: delivery.contentType ?? "application/json" },
+      {
+        messageId: deliveryId,
+        body: delivery.body ?? "",
+        contentType: delivery.contentType ?? "application/json",
+      },
       started.getTime(),
     );
     const result = await sendRequest(request, {
@@ -76,7 +85,8 @@ export class DeliveryWorker {
       excerptBytes: this.#o.excerptBytes,
     });
     const attemptsMade = job.attemptsMade + 1;
-    const decision = decideAfterAttempt(attemptsMade, result, route.retry, now());
+    const receiver = receiverOf(route.target.url, route.template?.kind);
+    const decision = decideAfterAttempt(attemptsMade, result, { ...route.retry, receiver }, now());
     const attempt = {
       n: delivery.attemptCount + 1,
       at: started.toISOString(),
@@ -97,6 +107,8 @@ export class DeliveryWorker {
       throw new RetryLaterError(decision.delayMs, decision.reason);
     }
     await log.recordAttempt(deliveryId, attempt, "failed", { nextAttemptAt: null, error });
+    if (decision.disableRoute)
+      await this.#o.store.disable(routeId, `${decision.reason} (delivery ${deliveryId})`);
     throw new UnrecoverableError(decision.reason);
   }
 

@@ -1,3 +1,4 @@
+export { applyRoutePatch, buildRoute } from "./route-build.ts";
 export { type CompiledRoute, compileRoute, globToRegExp } from "./route-match.ts";
 export {
   DEFAULT_RETRY_SCHEDULE_MS,
@@ -14,4 +15,3 @@ export {
 } from "./route-schema.ts";
 export { RouteStore } from "./route-store.ts";
 export { RouteTable } from "./route-table.ts";
-export { applyRoutePatch, buildRoute } from "./route-build.ts";

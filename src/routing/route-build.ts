@@ -1,5 +1,5 @@
-import { newId } from "../ids.ts";
 import { generateSecret } from "../delivery/sign.ts";
+import { newId } from "../ids.ts";
 import type { Route, RouteIn, RoutePatch } from "./route-schema.ts";
 
 /** A new route from validated input: id, version 1, and a secret when signing needs one. */
@@ -16,6 +16,7 @@ export function buildRoute(input: RouteIn, now = new Date()): Route {
     filter: input.filter ?? null,
     map: input.map ?? null,
     template: input.template ?? null,
+    disabledReason: null,
     target: { ...input.target, signing },
   };
 }
@@ -29,6 +30,7 @@ export function applyRoutePatch(route: Route, patch: RoutePatch, now = new Date(
     version: route.version + 1,
     updatedAt: now.toISOString(),
   };
+  if (patch.enabled === true) next.disabledReason = null;
   if (target) {
     const { signing, ...rest } = target;
     next.target = {

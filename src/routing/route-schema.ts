@@ -17,7 +17,8 @@ const HeaderNameSchema = z
   .string()
   .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "must be an HTTP header name")
   .refine(
-    (name) => !/^(content-length|host|transfer-encoding|connection|webhook-(id|timestamp|signature))$/i.test(name),
+    (name) =>
+      !/^(content-length|host|transfer-encoding|connection|webhook-(id|timestamp|signature))$/i.test(name),
     "is set by Hookgate and cannot be overridden",
   );
 
@@ -25,6 +26,7 @@ const HeaderNameSchema = z
 const HeaderValueSchema = z
   .string()
   .max(8192)
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
   .regex(/^[^\x00-\x08\x0a-\x1f\x7f]*$/, "must not contain control characters");
 
 export const SigningSchema = z.strictObject({
@@ -58,7 +60,8 @@ const EventGlobSchema = z
   .string()
   .min(1)
   .max(200)
-  .regex(/^[\x21-\x7e]+$/, "printable ASCII without spaces");
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+  .regex(/^[^\x00-\x1f\x7f]+$/, "must not contain control characters");
 
 const FunctionSourceSchema = z.string().min(1).max(MAX_FUNCTION_BYTES).nullable();
 
@@ -103,7 +106,9 @@ export const RoutePatchSchema = z
         signing: SigningSchema.partial().optional(),
       })
       .optional(),
-    retry: z.strictObject({ scheduleMs: RetrySchema.shape.scheduleMs.optional(), on4xx: z.boolean().optional() }).optional(),
+    retry: z
+      .strictObject({ scheduleMs: RetrySchema.shape.scheduleMs.optional(), on4xx: z.boolean().optional() })
+      .optional(),
     stop: z.boolean().optional(),
   })
   .meta({ id: "RoutePatch" });
@@ -118,6 +123,8 @@ export interface Route extends Omit<RouteIn, "filter" | "map" | "template"> {
   filter: string | null;
   map: string | null;
   template: RouteIn["template"] | null;
+  /** Why Hookgate disabled the route itself (the receiver said the webhook is gone), if it did. */
+  disabledReason: string | null;
 }
 
 const SigningOutSchema = z.object({
@@ -146,6 +153,10 @@ export const RouteOutSchema = z
     }),
     retry: z.object({ scheduleMs: z.array(z.int()), on4xx: z.boolean() }),
     stop: z.boolean(),
+    disabledReason: z
+      .string()
+      .nullable()
+      .describe("Set when Hookgate disabled the route because the receiver said the webhook is gone"),
   })
   .meta({ id: "RouteOut" });
 export type RouteOut = z.infer<typeof RouteOutSchema>;
@@ -166,6 +177,7 @@ export function toRouteOut(route: Route, withSecret = false): RouteOut {
   return {
     ...route,
     template: route.template ?? null,
+    disabledReason: route.disabledReason ?? null,
     target: { ...route.target, headers, signing: withSecret && secret ? { ...signing, secret } : signing },
   };
 }

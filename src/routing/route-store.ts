@@ -80,7 +80,31 @@ export class RouteStore {
     const ok = await this.#eval(PUT_ROUTE, [next.id, JSON.stringify(next), String(next.version - 1)]);
     if (ok === 0) throw new HookgateError("HG_ERR_NOT_FOUND", `route ${next.id} does not exist`);
     if (ok === -1) {
-      throw new HookgateError("HG_ERR_CONFLICT", `route ${next.id} was changed by another request; try again`);
+      throw new HookgateError(
+        "HG_ERR_CONFLICT",
+        `route ${next.id} was changed by another request; try again`,
+      );
+    }
+  }
+
+  /** Turns a route off and says why; retried on a concurrent change, a no-op when it is gone. */
+  async disable(id: string, reason: string, now = new Date()): Promise<void> {
+    for (let i = 0; i < 5; i++) {
+      const route = await this.get(id);
+      if (!route || (!route.enabled && route.disabledReason === reason)) return;
+      const next: Route = {
+        ...route,
+        enabled: false,
+        disabledReason: reason,
+        version: route.version + 1,
+        updatedAt: now.toISOString(),
+      };
+      try {
+        await this.replace(next);
+        return;
+      } catch (err) {
+        if (!(err instanceof HookgateError && err.code === "HG_ERR_CONFLICT")) throw err;
+      }
     }
   }
 

@@ -1,7 +1,7 @@
 import { hostname } from "node:os";
+import type { DeliveryLog, NewDelivery } from "../delivery-log/index.ts";
 import type { HookgateEvent } from "../events/index.ts";
 import { deliveryIdFor } from "../ids.ts";
-import type { DeliveryLog, NewDelivery } from "../delivery-log/index.ts";
 import type { DeliveryQueue } from "../queue/index.ts";
 import type { RouteTable } from "../routing/index.ts";
 import type { Sandbox } from "../sandbox/index.ts";

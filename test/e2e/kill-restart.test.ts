@@ -46,15 +46,22 @@ async function api(method: "GET" | "POST", path: string, body?: unknown) {
     headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
-  return { status: res.statusCode, json: (await res.body.json()) as { events?: { id: string }[]; id?: string } };
+  return {
+    status: res.statusCode,
+    json: (await res.body.json()) as { events?: { id: string }[]; id?: string },
+  };
 }
 
 async function waitHealthy(): Promise<void> {
-  await waitUntil(async () => {
-    const res = await request(`http://127.0.0.1:${port}/healthz`);
-    await res.body.dump();
-    return res.statusCode === 200;
-  }, 20_000, "gateway to listen");
+  await waitUntil(
+    async () => {
+      const res = await request(`http://127.0.0.1:${port}/healthz`);
+      await res.body.dump();
+      return res.statusCode === 200;
+    },
+    20_000,
+    "gateway to listen",
+  );
 }
 
 async function postEvents(from: number, count: number): Promise<string[]> {
@@ -125,5 +132,8 @@ it("delivers every accepted event at least once when the gateway is killed and r
   const duplicates = [...seen.values()].reduce((sum, n) => sum + n - 1, 0);
   t.diagnostic(`accepted 2000, delivered before kill ${atKill}, lost ${lost}, duplicates ${duplicates}`);
   assert.equal(lost, 0);
-  assert.ok(atKill < 1500, `the kill happened while deliveries were still going on (${atKill} of 1500 had arrived)`);
+  assert.ok(
+    atKill < 1500,
+    `the kill happened while deliveries were still going on (${atKill} of 1500 had arrived)`,
+  );
 });

@@ -67,11 +67,18 @@ describe("routes API", () => {
   });
 
   it("answers 400 naming an unknown field, also a nested one", async () => {
-    const top = await gw.call("POST", "/v1/routes", { name: "x", target: { url: sink.url() }, colour: "red" });
+    const top = await gw.call("POST", "/v1/routes", {
+      name: "x",
+      target: { url: sink.url() },
+      colour: "red",
+    });
     assert.equal(top.status, 400);
     assert.equal(top.json.error.code, "HG_ERR_VALIDATION");
     assert.ok(top.json.error.details.some((d: { path: string }) => d.path === "colour"));
-    const nested = await gw.call("POST", "/v1/routes", { name: "x", target: { url: sink.url(), verb: "GET" } });
+    const nested = await gw.call("POST", "/v1/routes", {
+      name: "x",
+      target: { url: sink.url(), verb: "GET" },
+    });
     assert.equal(nested.status, 400);
     assert.ok(nested.json.error.details.some((d: { path: string }) => d.path === "target.verb"));
   });
@@ -83,7 +90,12 @@ describe("routes API", () => {
     const ftp = await gw.call("POST", "/v1/routes", { name: "x", target: { url: "ftp://127.0.0.1/x" } });
     assert.equal(ftp.status, 400);
     // Only 127.0.0.1/32 is allowed in these tests: other loopback forms are refused at save time.
-    for (const url of ["http://127.0.0.2/x", "http://0x7f000002/x", "http://[::ffff:127.0.0.2]/x", "http://[::1]/x"]) {
+    for (const url of [
+      "http://127.0.0.2/x",
+      "http://0x7f000002/x",
+      "http://[::ffff:127.0.0.2]/x",
+      "http://[::1]/x",
+    ]) {
       const res = await gw.call("POST", "/v1/routes", { name: "x", target: { url } });
       assert.equal(res.status, 400, url);
       assert.equal(res.json.error.code, "HG_ERR_TARGET_BLOCKED", url);
@@ -122,7 +134,9 @@ describe("routes API", () => {
   });
 
   it("never shows credential headers again after creation", async () => {
-    const created = await createRoute({ target: { url: sink.url(), headers: { Authorization: "Bearer s3cret", "X-Team": "ops" } } });
+    const created = await createRoute({
+      target: { url: sink.url(), headers: { Authorization: "Bearer s3cret", "X-Team": "ops" } },
+    });
     assert.equal(created.target.headers.Authorization, "Bearer s3cret");
     const fetched = await gw.call("GET", `/v1/routes/${created.id}`);
     assert.equal(fetched.json.target.headers.Authorization, "[redacted]");
@@ -158,15 +172,25 @@ describe("routes API", () => {
 
   it("uploads functions as raw JavaScript and reports syntax errors with line and column", async () => {
     const created = await createRoute();
-    const ok = await gw.call("PUT", `/v1/routes/${created.id}/filter`, "export default (e) => e.type === 'x'", {
-      "content-type": "application/javascript",
-    });
+    const ok = await gw.call(
+      "PUT",
+      `/v1/routes/${created.id}/filter`,
+      "export default (e) => e.type === 'x'",
+      {
+        "content-type": "application/javascript",
+      },
+    );
     assert.equal(ok.status, 200, JSON.stringify(ok.json));
     assert.equal(ok.json.filter, "export default (e) => e.type === 'x'");
     assert.equal(ok.json.version, 2);
-    const broken = await gw.call("PUT", `/v1/routes/${created.id}/map`, "export default (e) => {\n  return e.(;\n}", {
-      "content-type": "application/javascript",
-    });
+    const broken = await gw.call(
+      "PUT",
+      `/v1/routes/${created.id}/map`,
+      "export default (e) => {\n  return e.(;\n}",
+      {
+        "content-type": "application/javascript",
+      },
+    );
     assert.equal(broken.status, 400);
     assert.equal(broken.json.error.code, "HG_ERR_FUNCTION_SYNTAX");
     assert.equal(broken.json.error.details.line, 2);
@@ -231,7 +255,8 @@ describe("events to deliveries", () => {
     assert.equal(one.json.events.length, 1);
     assert.equal(many.json.events.length, 2);
     assert.equal(wrapped.json.events.length, 3);
-    for (const e of [...one.json.events, ...many.json.events, ...wrapped.json.events]) assert.match(e.id, /^evt_/);
+    for (const e of [...one.json.events, ...many.json.events, ...wrapped.json.events])
+      assert.match(e.id, /^evt_/);
     await sink.waitFor(6);
   });
 
@@ -239,7 +264,10 @@ describe("events to deliveries", () => {
     await createRoute();
     const res = await gw.call("POST", "/v1/events", [event(), { data: {} }]);
     assert.equal(res.status, 400);
-    assert.ok(res.json.error.details.some((d: { path: string }) => d.path === "1.type"), JSON.stringify(res.json));
+    assert.ok(
+      res.json.error.details.some((d: { path: string }) => d.path === "1.type"),
+      JSON.stringify(res.json),
+    );
     const good = await gw.call("POST", "/v1/events", event({ id: "after-bad" }));
     assert.equal(good.status, 202);
     await sink.waitFor(1);
@@ -313,7 +341,11 @@ describe("events to deliveries", () => {
       target: { url: sink.url("/runaway") },
     });
     await createRoute({ name: "healthy", target: { url: sink.url("/healthy") } });
-    await gw.call("POST", "/v1/events", [event({ id: "loop-1" }), event({ id: "loop-2" }), event({ id: "loop-3" })]);
+    await gw.call("POST", "/v1/events", [
+      event({ id: "loop-1" }),
+      event({ id: "loop-2" }),
+      event({ id: "loop-3" }),
+    ]);
     const reqs = await sink.waitFor(3);
     assert.ok(reqs.every((r) => r.url === "/healthy"));
     const failed = await waitUntil(async () => {
@@ -327,7 +359,9 @@ describe("events to deliveries", () => {
   });
 
   it("records a map that throws as a failed delivery and sends nothing for it", async () => {
-    const route = await createRoute({ map: "export default (e) => { throw new Error('no subject for ' + e.id) }" });
+    const route = await createRoute({
+      map: "export default (e) => { throw new Error('no subject for ' + e.id) }",
+    });
     await gw.call("POST", "/v1/events", event({ id: "throws-1" }));
     const [d] = await waitUntil(async () => {
       const { json } = await gw.call("GET", `/v1/deliveries?routeId=${route.id}`);
@@ -384,14 +418,18 @@ describe("events to deliveries", () => {
     sink.respond = () => ({ status: 200 });
     const retry = await gw.call("POST", `/v1/deliveries/${failed.id}/retry`);
     assert.equal(retry.status, 202);
-    await waitUntil(async () => (await gw.call("GET", `/v1/deliveries/${failed.id}`)).json.status === "succeeded");
+    await waitUntil(
+      async () => (await gw.call("GET", `/v1/deliveries/${failed.id}`)).json.status === "succeeded",
+    );
     const again = await gw.call("POST", "/v1/deliveries/dlv_missing/retry");
     assert.equal(again.status, 404);
   });
 
   it("refuses a PATCH to a name that resolves to a refused loopback address", async () => {
     const route = await createRoute();
-    const res = await gw.call("PATCH", `/v1/routes/${route.id}`, { target: { url: sink.url("/x", "localhost") } });
+    const res = await gw.call("PATCH", `/v1/routes/${route.id}`, {
+      target: { url: sink.url("/x", "localhost") },
+    });
     assert.equal(res.status, 400);
     assert.equal(res.json.error.code, "HG_ERR_TARGET_BLOCKED");
     assert.equal((await gw.call("GET", `/v1/routes/${route.id}`)).json.target.url, sink.url());
@@ -402,7 +440,8 @@ describe("dry-run", () => {
   it("shows each route's walk and the exact signed request, and sends nothing", async () => {
     const route = await createRoute({
       name: "vip",
-      filter: "export default (e) => { console.log('from', e.data.from.address); return e.data.from.address.endsWith('@example.com') }",
+      filter:
+        "export default (e) => { console.log('from', e.data.from.address); return e.data.from.address.endsWith('@example.com') }",
       map: "export default (e) => ({ text: 'VIP mail: ' + e.data.subject })",
     });
     await createRoute({ name: "bounces", events: ["bounce"] });
@@ -424,13 +463,22 @@ describe("dry-run", () => {
     assert.equal(bounces.request, null);
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(sink.requests.length, 0);
-    assert.equal((await gw.call("GET", "/v1/deliveries")).json.deliveries.filter((d: { eventId: string }) => d.eventId === "dry-1").length, 0);
+    assert.equal(
+      (await gw.call("GET", "/v1/deliveries")).json.deliveries.filter(
+        (d: { eventId: string }) => d.eventId === "dry-1",
+      ).length,
+      0,
+    );
   });
 
   it("dry-runs an unsaved route and reports function errors", async () => {
     const res = await gw.call("POST", "/v1/dry-run", {
       event: event(),
-      route: { name: "draft", target: { url: sink.url() }, map: "export default (e) => e.data.missing.field" },
+      route: {
+        name: "draft",
+        target: { url: sink.url() },
+        map: "export default (e) => e.data.missing.field",
+      },
     });
     assert.equal(res.status, 200);
     const [r] = res.json.results;
@@ -441,7 +489,10 @@ describe("dry-run", () => {
   });
 
   it("dry-runs one saved route by id, even when disabled, and shows the filter saying no", async () => {
-    const route = await createRoute({ enabled: false, filter: "export default (e) => e.account === 'nobody'" });
+    const route = await createRoute({
+      enabled: false,
+      filter: "export default (e) => e.account === 'nobody'",
+    });
     const res = await gw.call("POST", "/v1/dry-run", { event: event(), routeId: route.id });
     assert.equal(res.json.results.length, 1);
     assert.equal(res.json.results[0].matched, false);
@@ -476,8 +527,81 @@ describe("route test, health and docs", () => {
     assert.equal(res.statusCode, 200);
     const doc = JSON.parse(res.body);
     assert.equal(doc.openapi, "3.1.0");
-    for (const path of ["/v1/routes", "/v1/routes/{id}", "/v1/events", "/v1/dry-run", "/v1/deliveries/{id}/retry"]) {
+    for (const path of [
+      "/v1/routes",
+      "/v1/routes/{id}",
+      "/v1/events",
+      "/v1/dry-run",
+      "/v1/deliveries/{id}/retry",
+    ]) {
       assert.ok(doc.paths[path], `${path} is documented`);
     }
+  });
+});
+
+describe("templates and chat receivers", () => {
+  it("refuses a template that does not compile, with its position", async () => {
+    const res = await gw.call("POST", "/v1/routes", {
+      name: "x",
+      target: { url: sink.url() },
+      template: { kind: "json", body: '{"a": "{{#if x}}"}' },
+    });
+    assert.equal(res.status, 400);
+    assert.equal(res.json.error.code, "HG_ERR_TEMPLATE_SYNTAX");
+    assert.equal(res.json.error.details.line, 1);
+    assert.equal(typeof res.json.error.details.column, "number");
+  });
+
+  it("dry-run shows the rendered Slack body and the truncation applied", async () => {
+    await createRoute({ template: { kind: "slack" } });
+    const res = await gw.call("POST", "/v1/dry-run", {
+      event: event({ data: { subject: "S".repeat(10_000) } }),
+    });
+    const [r] = res.json.results;
+    assert.equal(r.matched, true);
+    const body = JSON.parse(r.request.body);
+    assert.ok(body.text.length > 0);
+    assert.ok(r.truncations.some((t: { originalLength: number }) => t.originalLength >= 10_000));
+  });
+
+  it("delivers a Discord message with mentions switched off", async () => {
+    await createRoute({ template: { kind: "discord" } });
+    await gw.call("POST", "/v1/events", event({ type: "bounce", data: { subject: "@everyone look" } }));
+    const [req] = await sink.waitFor(1);
+    const body = JSON.parse(req?.body ?? "");
+    assert.deepEqual(body.allowed_mentions, { parse: [] });
+    assert.ok(Array.isArray(body.embeds) && body.embeds.length === 1);
+  });
+
+  it("stops a Slack route whose webhook answers 404 instead of retrying", async () => {
+    const route = await createRoute({ template: { kind: "slack" }, retry: { scheduleMs: [50, 50, 50] } });
+    sink.respond = () => ({ status: 404, body: "no_service" });
+    await gw.call("POST", "/v1/events", event({ id: "slack-404" }));
+    const stopped = await waitUntil(async () => {
+      const { json } = await gw.call("GET", `/v1/routes/${route.id}`);
+      return json.enabled === false ? json : undefined;
+    });
+    assert.match(stopped.disabledReason, /404/);
+    assert.equal(sink.requests.length, 1, "not retried");
+    const reenabled = await gw.call("PATCH", `/v1/routes/${route.id}`, { enabled: true });
+    assert.equal(reenabled.json.disabledReason, null);
+  });
+
+  it("waits as a Discord 429 says before retrying", async () => {
+    await createRoute({ template: { kind: "discord" }, retry: { scheduleMs: [50, 50] } });
+    let n = 0;
+    sink.respond = () =>
+      ++n === 1
+        ? {
+            status: 429,
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ message: "You are being rate limited.", retry_after: 1.2, global: false }),
+          }
+        : { status: 204 };
+    await gw.call("POST", "/v1/events", event({ id: "discord-429", type: "bounce" }));
+    const reqs = await sink.waitFor(2);
+    const gap = (reqs[1]?.at ?? 0) - (reqs[0]?.at ?? 0);
+    // The schedule alone would retry after ~50 ms; being told 1.2 s, it waits that long.
+    assert.ok(gap >= 1150, `retried after ${gap} ms`);
   });
 });

@@ -22,7 +22,10 @@ export interface CallResult {
 }
 
 /** The real gateway (API + workers) in this process, on its own key prefix of a real Redis. */
-export async function startTestGateway(redisUrl: string, env: Record<string, string> = {}): Promise<TestGateway> {
+export async function startTestGateway(
+  redisUrl: string,
+  env: Record<string, string> = {},
+): Promise<TestGateway> {
   const prefix = `t${randomBytes(4).toString("hex")}`;
   const token = `test-token-${randomBytes(8).toString("hex")}`;
   const config = loadConfig({

@@ -69,7 +69,8 @@ export class Sink {
     const deadline = Date.now() + timeoutMs;
     while (this.requests.length < count) {
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`sink got ${this.requests.length} of ${count} requests in ${timeoutMs} ms`);
+      if (left <= 0)
+        throw new Error(`sink got ${this.requests.length} of ${count} requests in ${timeoutMs} ms`);
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, Math.min(left, 250));
         this.#waiters.push(() => {

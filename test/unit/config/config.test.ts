@@ -19,7 +19,13 @@ describe("loadConfig", () => {
 
   it("names every invalid variable", () => {
     assert.throws(
-      () => loadConfig({ PORT: "seventy", HOOKGATE_ROLE: "boss", HOOKGATE_TARGET_ALLOW: "10.0.0.0/33", REDIS_URL: "http://x" }),
+      () =>
+        loadConfig({
+          PORT: "seventy",
+          HOOKGATE_ROLE: "boss",
+          HOOKGATE_TARGET_ALLOW: "10.0.0.0/33",
+          REDIS_URL: "http://x",
+        }),
       (err: unknown) => {
         assert.ok(err instanceof ConfigError);
         for (const name of ["PORT", "HOOKGATE_ROLE", "HOOKGATE_TARGET_ALLOW", "REDIS_URL"]) {

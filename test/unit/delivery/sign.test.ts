@@ -41,7 +41,10 @@ describe("Standard Webhooks signing", () => {
 
   it("leaves requests unsigned when the route says none", () => {
     const route = buildRoute(
-      RouteInSchema.parse({ name: "r", target: { url: "https://example.com/h", signing: { scheme: "none" } } }),
+      RouteInSchema.parse({
+        name: "r",
+        target: { url: "https://example.com/h", signing: { scheme: "none" } },
+      }),
     );
     assert.equal(route.target.signing.secret, undefined);
     const req = buildRequest(route, { messageId: "dlv_1", body: "{}", contentType: "application/json" });
