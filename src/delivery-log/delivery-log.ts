@@ -1,4 +1,4 @@
-import type { Redis } from "../shared/redis.ts";
+import { defineScript, type Redis, type RedisScript } from "../shared/redis.ts";
 import type { RedisKeys } from "../shared/redis-keys.ts";
 import type { AttemptRecord, Delivery, DeliveryStatus, NewDelivery } from "./delivery-record.ts";
 
@@ -48,9 +48,13 @@ export class DeliveryLog {
   readonly #redis: Redis;
   readonly #keys: RedisKeys;
   readonly #retentionS: number;
+  readonly #create: RedisScript;
+  readonly #requeue: RedisScript;
 
   constructor(redis: Redis, keys: RedisKeys, retentionS: number) {
     this.#redis = redis;
+    this.#create = defineScript(redis, "hgCreateDelivery", 3, CREATE);
+    this.#requeue = defineScript(redis, "hgRequeueDelivery", 1, REQUEUE);
     this.#keys = keys;
     this.#retentionS = retentionS;
   }
@@ -77,16 +81,10 @@ export class DeliveryLog {
         contentType: d.contentType ?? "",
         body: d.body ?? "",
       };
-      pipeline.eval(
-        CREATE,
-        3,
-        this.#keys.delivery(d.id),
-        this.#keys.deliveriesAll,
-        this.#keys.deliveriesByRoute(d.routeId),
-        String(now.getTime()),
-        String(this.#retentionS),
-        JSON.stringify(fields),
-        status,
+      this.#create.queue(
+        pipeline,
+        [this.#keys.delivery(d.id), this.#keys.deliveriesAll, this.#keys.deliveriesByRoute(d.routeId)],
+        [now.getTime(), this.#retentionS, JSON.stringify(fields), status],
       );
     }
     const results = (await pipeline.exec()) ?? [];
@@ -130,7 +128,7 @@ export class DeliveryLog {
   }
 
   async requeue(id: string, now = new Date()): Promise<number> {
-    return (await this.#redis.eval(REQUEUE, 1, this.#keys.delivery(id), now.toISOString())) as number;
+    return (await this.#requeue.run([this.#keys.delivery(id)], [now.toISOString()])) as number;
   }
 
   async get(id: string, withAttempts = true): Promise<Delivery | null> {

@@ -1,5 +1,5 @@
 import type { HookgateEvent } from "../events/index.ts";
-import type { Redis } from "../shared/redis.ts";
+import { defineScript, type Redis, type RedisScript } from "../shared/redis.ts";
 import type { RedisKeys } from "../shared/redis-keys.ts";
 
 /*
@@ -27,12 +27,12 @@ export interface Accepted {
 }
 
 export class EventIntake {
-  readonly #redis: Redis;
+  readonly #accept: RedisScript;
   readonly #keys: RedisKeys;
   readonly #windowS: number;
 
   constructor(redis: Redis, keys: RedisKeys, dedupWindowS: number) {
-    this.#redis = redis;
+    this.#accept = defineScript(redis, "hgAcceptEvents", 1, ACCEPT);
     this.#keys = keys;
     this.#windowS = dedupWindowS;
   }
@@ -41,7 +41,7 @@ export class EventIntake {
     if (events.length === 0) return [];
     const args: string[] = [String(this.#windowS), this.#keys.seenEvent("")];
     for (const e of events) args.push(e.id, JSON.stringify(e));
-    const stored = (await this.#redis.eval(ACCEPT, 1, this.#keys.events, ...args)) as number[];
+    const stored = (await this.#accept.run([this.#keys.events], args)) as number[];
     return events.map((e, i) => ({ id: e.id, duplicate: stored[i] !== 1 }));
   }
 }

@@ -59,7 +59,7 @@ export class DeliveryWorker {
     const delivery = await log.get(deliveryId, false);
     // Expired past retention, or already finished by an earlier copy of this job.
     if (!delivery || delivery.status === "succeeded" || delivery.status === "failed") return;
-    const compiled = await routes.byId(routeId);
+    const compiled = await routes.forDelivery(routeId, delivery.routeVersion);
     if (!compiled?.route.enabled) {
       const code = compiled ? "HG_ERR_ROUTE_DISABLED" : "HG_ERR_ROUTE_DELETED";
       await log.fail(deliveryId, {

@@ -1,5 +1,5 @@
 import { HookgateError } from "../errors.ts";
-import type { Redis } from "../shared/redis.ts";
+import { defineScript, type Redis, type RedisScript } from "../shared/redis.ts";
 import type { RedisKeys } from "../shared/redis-keys.ts";
 import type { Route } from "./route-schema.ts";
 
@@ -42,10 +42,14 @@ return 1`;
 export class RouteStore {
   readonly #redis: Redis;
   readonly #keys: RedisKeys;
+  readonly #put: RedisScript;
+  readonly #setOrder: RedisScript;
 
   constructor(redis: Redis, keys: RedisKeys) {
     this.#redis = redis;
     this.#keys = keys;
+    this.#put = defineScript(redis, "hgPutRoute", 3, PUT_ROUTE);
+    this.#setOrder = defineScript(redis, "hgSetRouteOrder", 3, SET_ORDER);
   }
 
   async list(): Promise<Route[]> {
@@ -71,13 +75,13 @@ export class RouteStore {
   }
 
   async create(route: Route): Promise<void> {
-    const ok = await this.#eval(PUT_ROUTE, [route.id, JSON.stringify(route), ""]);
+    const ok = await this.#run(this.#put, [route.id, JSON.stringify(route), ""]);
     if (ok !== 1) throw new HookgateError("HG_ERR_CONFLICT", `route ${route.id} already exists`);
   }
 
   /** Stores `next` only if the stored route still has `next.version - 1` (optimistic locking). */
   async replace(next: Route): Promise<void> {
-    const ok = await this.#eval(PUT_ROUTE, [next.id, JSON.stringify(next), String(next.version - 1)]);
+    const ok = await this.#run(this.#put, [next.id, JSON.stringify(next), String(next.version - 1)]);
     if (ok === 0) throw new HookgateError("HG_ERR_NOT_FOUND", `route ${next.id} does not exist`);
     if (ok === -1) {
       throw new HookgateError(
@@ -119,7 +123,7 @@ export class RouteStore {
   }
 
   async setOrder(ids: string[]): Promise<void> {
-    const ok = await this.#eval(SET_ORDER, ids);
+    const ok = await this.#run(this.#setOrder, ids);
     if (ok !== 1) {
       throw new HookgateError("HG_ERR_CONFLICT", "ids must name every route exactly once", {
         expected: await this.#redis.lrange(this.#keys.routeOrder, 0, -1),
@@ -127,8 +131,8 @@ export class RouteStore {
     }
   }
 
-  async #eval(script: string, args: string[]): Promise<number> {
+  async #run(script: RedisScript, args: string[]): Promise<number> {
     const k = this.#keys;
-    return (await this.#redis.eval(script, 3, k.routes, k.routeOrder, k.routesRev, ...args)) as number;
+    return (await script.run([k.routes, k.routeOrder, k.routesRev], args)) as number;
   }
 }

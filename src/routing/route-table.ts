@@ -11,9 +11,13 @@ export class RouteTable {
   #routes: CompiledRoute[] = [];
   #byId = new Map<string, CompiledRoute>();
   #loading: Promise<void> | null = null;
+  #checkedAt = 0;
+  readonly #maxStaleMs: number;
 
-  constructor(store: RouteStore) {
+  /** @param maxStaleMs how old a cached route may be when a delivery asks for it (see forDelivery) */
+  constructor(store: RouteStore, maxStaleMs = 1000) {
     this.#store = store;
+    this.#maxStaleMs = maxStaleMs;
   }
 
   async current(): Promise<readonly CompiledRoute[]> {
@@ -26,6 +30,19 @@ export class RouteTable {
     return this.#byId.get(id);
   }
 
+  /**
+   * The route for an attempt, without a Redis round trip when the cache already holds the version
+   * the delivery was walked with (or newer) and was checked within `maxStaleMs`: an attempt never
+   * uses an older route than its walk did, and later changes reach it within that window.
+   */
+  async forDelivery(id: string, walkedVersion: number): Promise<CompiledRoute | undefined> {
+    const cached = this.#byId.get(id);
+    if (cached && cached.route.version >= walkedVersion && Date.now() - this.#checkedAt < this.#maxStaleMs) {
+      return cached;
+    }
+    return this.byId(id);
+  }
+
   async refresh(): Promise<void> {
     // Concurrent callers share one load instead of each reading every route.
     this.#loading ??= this.#load().finally(() => {
@@ -35,7 +52,9 @@ export class RouteTable {
   }
 
   async #load(): Promise<void> {
+    const checkedAt = Date.now();
     const revision = await this.#store.revision();
+    this.#checkedAt = checkedAt;
     if (revision === this.#revision) return;
     const routes = (await this.#store.list()).map(compileRoute);
     this.#routes = routes;

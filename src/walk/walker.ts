@@ -5,6 +5,7 @@ import { deliveryIdFor } from "../ids.ts";
 import type { DeliveryQueue } from "../queue/index.ts";
 import type { RouteTable } from "../routing/index.ts";
 import type { Sandbox } from "../sandbox/index.ts";
+import { Batcher } from "../shared/batcher.ts";
 import type { Redis } from "../shared/redis.ts";
 import { type RedisKeys, WALK_GROUP } from "../shared/redis-keys.ts";
 import { type RouteWalk, walkEvent } from "./walk-event.ts";
@@ -57,9 +58,12 @@ export class Walker {
   #running = false;
   #loop: Promise<void> | null = null;
   #lastClaim = 0;
+  /** Walks that finished in the same tick are recorded, queued and acknowledged together. */
+  readonly #commit: Batcher<{ streamId: string; deliveries: NewDelivery[] }>;
 
   constructor(options: WalkerOptions) {
     this.#o = options;
+    this.#commit = new Batcher((items) => this.#commitWalks(items));
   }
 
   async start(): Promise<void> {
@@ -144,18 +148,30 @@ export class Walker {
   }
 
   async #walkOne([streamId, fields]: StreamEntry, routes: Awaited<ReturnType<RouteTable["current"]>>) {
-    const { redis, keys, sandbox, log, queue } = this.#o;
     const json = fields[fields.indexOf("e") + 1];
     // A deleted entry claimed by XAUTOCLAIM comes back with no fields: nothing to walk.
+    let deliveries: NewDelivery[] = [];
     if (json) {
       const event = JSON.parse(json) as HookgateEvent;
-      const walks = await walkEvent(routes, event, sandbox);
-      const deliveries = deliveriesOf(event, walks);
-      const enqueue = await log.create(deliveries);
-      await queue.enqueue(
-        deliveries.filter((_, i) => enqueue[i]).map((d) => ({ deliveryId: d.id, routeId: d.routeId })),
-      );
+      deliveries = deliveriesOf(event, await walkEvent(routes, event, this.#o.sandbox));
     }
-    await redis.multi().xack(keys.events, WALK_GROUP, streamId).xdel(keys.events, streamId).exec();
+    await this.#commit.add({ streamId, deliveries });
+  }
+
+  // Acknowledged only after the deliveries are recorded and queued: a crash before that leaves
+  // the entries pending, to be walked again (delivery ids make that idempotent).
+  async #commitWalks(items: { streamId: string; deliveries: NewDelivery[] }[]): Promise<void> {
+    const { redis, keys, log, queue } = this.#o;
+    const deliveries = items.flatMap((i) => i.deliveries);
+    const enqueue = await log.create(deliveries);
+    await queue.enqueue(
+      deliveries.filter((_, i) => enqueue[i]).map((d) => ({ deliveryId: d.id, routeId: d.routeId })),
+    );
+    const ids = items.map((i) => i.streamId);
+    await redis
+      .multi()
+      .xack(keys.events, WALK_GROUP, ...ids)
+      .xdel(keys.events, ...ids)
+      .exec();
   }
 }
