@@ -35,6 +35,16 @@ if status == 'pending' or status == 'retrying' then return 0 end
 redis.call('HSET', KEYS[1], 'status', 'pending', 'updatedAt', ARGV[1], 'error', 'null', 'nextAttemptAt', 'null')
 return redis.call('HINCRBY', KEYS[1], 'manualRetries', 1)`;
 
+// KEYS: record, attempts. ARGV: attempt JSON, status, updatedAt, nextAttemptAt JSON, error JSON,
+// retentionS. One call instead of a seven-command MULTI on the hot path of every attempt.
+const RECORD_ATTEMPT = `
+redis.call('RPUSH', KEYS[2], ARGV[1])
+redis.call('HSET', KEYS[1], 'status', ARGV[2], 'updatedAt', ARGV[3], 'nextAttemptAt', ARGV[4], 'error', ARGV[5])
+redis.call('HINCRBY', KEYS[1], 'attemptCount', 1)
+redis.call('EXPIRE', KEYS[1], ARGV[6])
+redis.call('EXPIRE', KEYS[2], ARGV[6])
+return 1`;
+
 export interface ListQuery {
   routeId?: string;
   status?: DeliveryStatus;
@@ -50,11 +60,13 @@ export class DeliveryLog {
   readonly #retentionS: number;
   readonly #create: RedisScript;
   readonly #requeue: RedisScript;
+  readonly #recordAttempt: RedisScript;
 
   constructor(redis: Redis, keys: RedisKeys, retentionS: number) {
     this.#redis = redis;
     this.#create = defineScript(redis, "hgCreateDelivery", 3, CREATE);
     this.#requeue = defineScript(redis, "hgRequeueDelivery", 1, REQUEUE);
+    this.#recordAttempt = defineScript(redis, "hgRecordAttempt", 2, RECORD_ATTEMPT);
     this.#keys = keys;
     this.#retentionS = retentionS;
   }
@@ -100,21 +112,17 @@ export class DeliveryLog {
     status: DeliveryStatus,
     update: { nextAttemptAt: string | null; error: { code: string; message: string } | null },
   ): Promise<void> {
-    const key = this.#keys.delivery(id);
-    const attemptsKey = this.#keys.deliveryAttempts(id);
-    await this.#redis
-      .multi()
-      .rpush(attemptsKey, JSON.stringify(attempt))
-      .hset(key, {
+    await this.#recordAttempt.run(
+      [this.#keys.delivery(id), this.#keys.deliveryAttempts(id)],
+      [
+        JSON.stringify(attempt),
         status,
-        updatedAt: attempt.at,
-        nextAttemptAt: JSON.stringify(update.nextAttemptAt),
-        error: JSON.stringify(update.error),
-      })
-      .hincrby(key, "attemptCount", 1)
-      .expire(key, this.#retentionS)
-      .expire(attemptsKey, this.#retentionS)
-      .exec();
+        attempt.at,
+        JSON.stringify(update.nextAttemptAt),
+        JSON.stringify(update.error),
+        this.#retentionS,
+      ],
+    );
   }
 
   /** Marks a delivery failed without an attempt (its route was deleted, say). */

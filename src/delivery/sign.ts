@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from "node:crypto";
+import { createHmac, createSecretKey, type KeyObject, randomBytes } from "node:crypto";
 
 /*
  * Standard Webhooks signing (https://www.standardwebhooks.com):
@@ -12,8 +12,18 @@ export function generateSecret(): string {
   return `whsec_${randomBytes(32).toString("base64")}`;
 }
 
-function secretKey(secret: string): Buffer {
-  return Buffer.from(secret.startsWith("whsec_") ? secret.slice(6) : secret, "base64");
+// Decoding the secret and building a KeyObject per request showed in profiles; routes have few.
+const keys = new Map<string, KeyObject>();
+const MAX_CACHED_KEYS = 10_000;
+
+function secretKey(secret: string): KeyObject {
+  let key = keys.get(secret);
+  if (!key) {
+    if (keys.size >= MAX_CACHED_KEYS) keys.clear();
+    key = createSecretKey(Buffer.from(secret.startsWith("whsec_") ? secret.slice(6) : secret, "base64"));
+    keys.set(secret, key);
+  }
+  return key;
 }
 
 export function standardWebhooksSignature(

@@ -1,0 +1,577 @@
+/**
+ * RouteIsolate: one isolated-vm isolate (one context) for one route version key, and the run of
+ * a route's filter and map in it.
+ *
+ * Contract of one `execute(eventJson)`:
+ * - Inputs: the event as a JSON string (copied into the isolate as a string primitive and parsed
+ *   there, once per step, so the map never sees the filter's mutations); the route's filter and
+ *   map sources, fixed for the life of this object. Nothing else crosses into the isolate: no
+ *   Reference, Callback or host object is ever reachable from user code.
+ * - Output: `RouteRun`, or RETRY when the isolate died before this call ran (the pool then retries
+ *   on a fresh isolate; user functions are pure, so running them again is harmless).
+ *   filter: null when the route has no filter. map: null when there is no map or the filter did
+ *   not pass (returned falsy, or failed). value: the filter's truthiness, or the map's return value
+ *   copied back as JSON. logs: per step, console.log/info/warn/error/debug/trace lines, at most
+ *   MAX_LOG_LINES of MAX_LOG_CHARS chars each, then "[… n more lines]". Logs of a step that timed
+ *   out or ran out of memory are lost with its isolate.
+ *   durationMs: wall clock of the crossing measured in the host (sub-millisecond); when both steps
+ *   ran it is split in proportion to the isolate's own millisecond measures (evenly below 2 ms).
+ *   For a step that timed out: the time from its start to the deadline check.
+ * - Crossings: one host→isolate call per event (run filter, then map, inside the isolate).
+ *   It returns synchronously in the isolate unless user code returned a promise (on the fast path
+ *   below, that costs a second call to collect the promise).
+ * - Execution mode: a call normally runs on the isolate's own thread (`apply`: 10–100 µs of
+ *   thread hand-off on a small VM), so a slow or looping function never blocks the host event
+ *   loop. A key whose last PROMOTE_AFTER runs each took <= SLOW_MS in the isolate switches to
+ *   `applySync` on the host thread (a few µs of overhead), with isolated-vm interrupting it after
+ *   SYNC_BUDGET_MS: then the isolate is rebuilt, the event runs again off-thread under the real
+ *   deadlines, and the key never uses the fast path again in this Sandbox. DEMOTE_AFTER runs in a
+ *   row slower than SLOW_MS also move the key back off-thread (until it earns a new streak).
+ *   So the host thread is blocked at most ~SYNC_BUDGET_MS once per key version.
+ * - Limits: `timeoutMs` per step, including awaited work: the isolate publishes which step runs
+ *   and since when in a SharedArrayBuffer, a host timer checks it, and on expiry the isolate is
+ *   disposed (killing a busy loop or abandoning a promise that never settles); isolated-vm's own
+ *   `timeout` (steps × timeoutMs + slack) is a backstop for when the host event loop is busy.
+ *   `memoryLimitMb` heap per isolate. `maxOutputBytes` of UTF-8 JSON from map.
+ *   `maxConcurrent` calls in the isolate at once; others wait in FIFO order.
+ * - Failure codes (StepResult.error.code):
+ *   HG_ERR_SANDBOX_SYNTAX   the source does not compile, imports something, or does not export a
+ *                           function (position in the user's source in the message);
+ *   HG_ERR_SANDBOX_THROW    user code threw (any value) at load or run, or its promise rejected;
+ *   HG_ERR_SANDBOX_TIMEOUT  the step did not finish within timeoutMs (also load-time top-level code);
+ *   HG_ERR_SANDBOX_MEMORY   the isolate hit its heap limit;
+ *   HG_ERR_SANDBOX_OUTPUT   map returned undefined, something not JSON-serialisable (function,
+ *                           symbol, BigInt, cycle) or more than maxOutputBytes.
+ *   After TIMEOUT or MEMORY the isolate is gone; the next call for the key builds a new one.
+ *   A load failure of TIMEOUT/MEMORY (top-level module code) is reported on the route's first step.
+ */
+import ivm from "isolated-vm";
+import {
+  errorMessage,
+  type PreparedSource,
+  positionProblem,
+  prepareFunctionSource,
+} from "./function-source.ts";
+import { isolateRuntime } from "./isolate-runtime.ts";
+import type { RouteRun, SandboxErrorCode, StepError, StepResult } from "./types.ts";
+
+export const MAX_LOG_LINES = 50;
+export const MAX_LOG_CHARS = 1000;
+
+export interface RouteLimits {
+  timeoutMs: number;
+  memoryLimitMb: number;
+  maxConcurrent: number;
+  maxOutputBytes: number;
+}
+
+export const RETRY: unique symbol = Symbol("retry");
+
+/** Shared by the pool across rebuilds of a key: keys that were once too slow for the fast path. */
+export interface SyncPolicy {
+  isSlow(key: string): boolean;
+  markSlow(key: string): void;
+}
+
+/** Fast path: after PROMOTE_AFTER runs in a row that took <= SLOW_MS in the isolate (back off
+ * after DEMOTE_AFTER slower ones in a row; a single GC pause does not count)... */
+const PROMOTE_AFTER = 20;
+const DEMOTE_AFTER = 3;
+const SLOW_MS = 1;
+/** ...run on the host thread, which isolated-vm interrupts after this long (then: run again off-thread). */
+const SYNC_BUDGET_MS = 10;
+
+type Step = "filter" | "map";
+type Death = "timeout" | "memory" | "disposed" | "internal";
+
+const FILES: Record<Step, string> = { filter: "filter.js", map: "map.js" };
+const RUNTIME_SOURCE = `"use strict";(${isolateRuntime.toString()})`;
+const PHASE_STEP: Record<number, Step> = { 1: "filter", 2: "map" };
+
+/** What the isolate's run() returns, as JSON: see isolate-runtime.ts. */
+interface StepOut {
+  ok: boolean;
+  value?: boolean;
+  ms: number;
+  code?: SandboxErrorCode;
+  message?: string;
+  logs: string[];
+}
+interface Envelope {
+  h?: { f: StepOut | null; m: StepOut | null };
+  v?: unknown;
+  x?: string;
+}
+
+type Outcome =
+  | { kind: "value"; value: unknown }
+  | { kind: "error"; error: unknown; phase: number }
+  | { kind: "deadline"; phase: number };
+
+type RunFn = (slot: number, json: string, runMap: boolean, hold: boolean) => string;
+type CollectFn = (slot: number) => string;
+/** What run() returns when it held a promise back for collect() (see isolate-runtime.ts). */
+const HELD = "held";
+
+export class RouteIsolate {
+  readonly key: string;
+  readonly filterSource: string | null;
+  readonly mapSource: string | null;
+  /** Calls that hold or wait for a slot; the pool only evicts an isolate when this is 0. */
+  refs = 0;
+
+  readonly #limits: RouteLimits;
+  readonly #onDeath: (entry: RouteIsolate) => void;
+  readonly #isolate: ivm.Isolate;
+  readonly #shared: SharedArrayBuffer;
+  readonly #starts: Float64Array;
+  readonly #phase: Int32Array;
+  readonly #ready: Promise<void>;
+  readonly #free: number[] = [];
+  readonly #waiters: Array<(slot: number | null) => void> = [];
+  #run: ivm.Reference<RunFn> | null = null;
+  #collect: ivm.Reference<CollectFn> | null = null;
+  #loadErrors: Partial<Record<Step, StepError>> = {};
+  #fatal: { step: Step; error: StepError } | null = null;
+  #death: Death | null = null;
+  /** See "Execution mode" in the header comment. */
+  #syncMode = false;
+  #fastStreak = 0;
+  #slowStreak = 0;
+  #asyncInFlight = 0;
+  readonly #policy: SyncPolicy;
+
+  constructor(
+    key: string,
+    filterSource: string | null,
+    mapSource: string | null,
+    limits: RouteLimits,
+    policy: SyncPolicy,
+    onDeath: (entry: RouteIsolate) => void,
+  ) {
+    this.#policy = policy;
+    this.key = key;
+    this.filterSource = filterSource;
+    this.mapSource = mapSource;
+    this.#limits = limits;
+    this.#onDeath = onDeath;
+    this.#isolate = new ivm.Isolate({ memoryLimit: limits.memoryLimitMb });
+    const slots = limits.maxConcurrent;
+    this.#shared = new SharedArrayBuffer(slots * 16 + slots * 4);
+    this.#starts = new Float64Array(this.#shared, 0, slots * 2);
+    this.#phase = new Int32Array(this.#shared, slots * 16, slots);
+    for (let i = slots - 1; i >= 0; i--) this.#free.push(i);
+    this.#ready = this.#load().catch((err: unknown) => {
+      if (this.#fatal !== null || this.#death === "disposed") return;
+      const first: Step = this.filterSource !== null ? "filter" : "map";
+      this.#fatal = { step: first, error: this.#deathError(first, errorMessage(err)) };
+      this.kill("internal");
+    });
+  }
+
+  /** Dispose the isolate (idempotent). Calls waiting for a slot get RETRY. */
+  kill(cause: Death): void {
+    if (this.#death !== null) return;
+    this.#death = cause;
+    for (const wake of this.#waiters.splice(0)) wake(null);
+    try {
+      if (!this.#isolate.isDisposed) this.#isolate.dispose();
+    } catch {
+      // already gone
+    }
+    this.#onDeath(this);
+  }
+
+  async execute(json: string): Promise<RouteRun | typeof RETRY> {
+    const slot = this.#free.pop() ?? (this.#death === null ? await this.#wait() : null);
+    if (slot === null) return RETRY;
+    try {
+      if (this.#run === null) await this.#ready;
+      if (this.#fatal !== null) return this.#fatalRun(this.#fatal);
+      if (this.#death !== null || this.#run === null || this.#collect === null) return RETRY;
+      const filterError = this.#loadErrors.filter;
+      const mapError = this.#loadErrors.map;
+      if (this.filterSource !== null && filterError !== undefined) {
+        return { filter: failed(filterError, 0), map: null };
+      }
+      if (this.filterSource === null && mapError !== undefined)
+        return { filter: null, map: failed(mapError, 0) };
+      return await this.#call(this.#run, this.#collect, slot, json, mapError);
+    } finally {
+      const next = this.#waiters.shift();
+      if (next !== undefined) next(slot);
+      else this.#free.push(slot);
+    }
+  }
+
+  /** Promote to the host-thread fast path after a streak of fast runs; back off a streak of slow ones. */
+  #adapt(isolateMs: number, sync: boolean): void {
+    const fast = isolateMs <= SLOW_MS;
+    if (sync) {
+      this.#slowStreak = fast ? 0 : this.#slowStreak + 1;
+      if (this.#slowStreak >= DEMOTE_AFTER) {
+        this.#syncMode = false;
+        this.#fastStreak = 0;
+      }
+      return;
+    }
+    this.#fastStreak = fast ? this.#fastStreak + 1 : 0;
+    if (this.#fastStreak >= PROMOTE_AFTER && !this.#policy.isSlow(this.key)) {
+      this.#syncMode = true;
+      this.#slowStreak = 0;
+    }
+  }
+
+  /** A fast-path run overran SYNC_BUDGET_MS: never use the fast path for this key again. */
+  #demote(): void {
+    this.#syncMode = false;
+    this.#fastStreak = 0;
+    this.#policy.markSlow(this.key);
+  }
+
+  #wait(): Promise<number | null> {
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  async #call(
+    run: ivm.Reference<RunFn>,
+    collect: ivm.Reference<CollectFn>,
+    slot: number,
+    json: string,
+    mapError: StepError | undefined,
+  ): Promise<RouteRun | typeof RETRY> {
+    const { timeoutMs } = this.#limits;
+    const runMap = this.mapSource !== null && mapError === undefined;
+    const steps = (this.filterSource !== null ? 1 : 0) + (runMap ? 1 : 0);
+    const phase = this.#phase;
+    const starts = this.#starts;
+    phase[slot] = 0;
+    const sentAt = Date.now();
+    const t0 = performance.now();
+    // A call that has not started after this long is stuck behind something no deadline covers.
+    const stuckMs = timeoutMs * steps * (this.#limits.maxConcurrent + 1) + 1000;
+
+    const sync = this.#syncMode && this.#asyncInFlight === 0;
+    let pending: Promise<unknown>;
+    if (sync) {
+      // Fast path: usually the whole run finishes inside applySync and no timer is needed.
+      try {
+        const raw = run.applySync(undefined, [slot, json, runMap, true], {
+          timeout: Math.min(SYNC_BUDGET_MS, timeoutMs),
+        });
+        if (raw !== HELD) return this.#fromEnvelope(raw, performance.now() - t0, mapError, true);
+        pending = collect.applySync(undefined, [slot], { result: { promise: true } });
+      } catch (error) {
+        if (/timed out/i.test(errorMessage(error)) && !this.#isolate.isDisposed) {
+          // Too slow to run on the host thread: from now on this key runs on the isolate's own
+          // thread; run this event again there, under the real deadlines.
+          this.#demote();
+          this.kill("timeout");
+          return RETRY;
+        }
+        pending = Promise.reject(error);
+      }
+    } else {
+      this.#asyncInFlight++;
+      pending = run.apply(undefined, [slot, json, runMap, false], {
+        timeout: timeoutMs * steps + 50,
+        result: { promise: true },
+      });
+      pending.then(
+        () => this.#asyncInFlight--,
+        () => this.#asyncInFlight--,
+      );
+    }
+
+    const outcome = await new Promise<Outcome>((resolve) => {
+      let timer: NodeJS.Timeout;
+      const check = (): void => {
+        const ph = phase[slot] ?? 0;
+        const now = Date.now();
+        if (ph === 1 || ph === 2) {
+          const deadline = (starts[slot * 2 + ph - 1] ?? now) + timeoutMs;
+          if (now >= deadline) {
+            resolve({ kind: "deadline", phase: ph });
+            this.kill("timeout");
+            return;
+          }
+          timer = setTimeout(check, deadline - now + 1);
+        } else if (ph === 0 && now - sentAt > stuckMs) {
+          resolve({ kind: "deadline", phase: 0 });
+          this.kill("timeout");
+        } else {
+          timer = setTimeout(check, timeoutMs);
+        }
+      };
+      timer = setTimeout(check, timeoutMs);
+      pending.then(
+        (value: unknown) => {
+          clearTimeout(timer);
+          resolve({ kind: "value", value });
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          resolve({ kind: "error", error, phase: phase[slot] ?? 0 });
+        },
+      );
+    });
+    const elapsed = performance.now() - t0;
+
+    if (outcome.kind === "value") return this.#fromEnvelope(outcome.value, elapsed, mapError, sync);
+    if (outcome.kind === "deadline") return this.#timedOut(slot, outcome.phase, "");
+
+    const message = errorMessage(outcome.error);
+    const step = PHASE_STEP[outcome.phase];
+    if (/timed out/i.test(message)) {
+      // isolated-vm's backstop timeout fired before the host timer.
+      this.kill("timeout");
+      return this.#timedOut(slot, outcome.phase, "");
+    }
+    if (this.#isolate.isDisposed) {
+      if (this.#death === null) this.kill("memory");
+      if (this.#death === "disposed") throw new Error("The sandbox was disposed while the route was running");
+      // Not started yet, or finished but its answer was lost: run it again on a fresh isolate.
+      if (step === undefined) return RETRY;
+      if (this.#death === "memory") return this.#stepFailed(slot, step, this.#memoryError(step));
+      return this.#timedOut(
+        slot,
+        outcome.phase,
+        " (another event for this route timed out while this one was pending)",
+      );
+    }
+    this.kill("internal");
+    return this.#stepFailed(slot, step ?? "filter", {
+      code: "HG_ERR_SANDBOX_THROW",
+      message: `The sandbox failed: ${message}`,
+    });
+  }
+
+  #fromEnvelope(raw: unknown, elapsed: number, mapError: StepError | undefined, sync: boolean): RouteRun {
+    let env: Envelope;
+    try {
+      env = JSON.parse(String(raw)) as Envelope;
+    } catch {
+      env = { x: "unreadable result" };
+    }
+    const head = env.h;
+    if (head === undefined) {
+      this.kill("internal");
+      const first: Step = this.filterSource !== null ? "filter" : "map";
+      const run: RouteRun = { filter: null, map: null };
+      run[first] = failed(
+        { code: "HG_ERR_SANDBOX_THROW", message: `The sandbox failed: ${env.x ?? ""}` },
+        elapsed,
+      );
+      return run;
+    }
+    const { f, m } = head;
+    this.#adapt((f?.ms ?? 0) + (m?.ms ?? 0), sync);
+    // Split the host-measured time using the isolate's millisecond measures (evenly below 1 ms).
+    const both = f !== null && m !== null;
+    const mapShare = both ? (f.ms + m.ms >= 2 ? m.ms / (f.ms + m.ms) : 0.5) : 1;
+    const mapMs = elapsed * mapShare;
+    const filter = f === null ? null : toStep(f, f.value, both ? elapsed - mapMs : elapsed);
+    let map: StepResult | null = null;
+    if (m !== null) map = toStep(m, env.v, mapMs);
+    else if (mapError !== undefined && f?.ok && f.value === true) map = failed(mapError, 0);
+    return { filter, map };
+  }
+
+  /** The step running in `slot` (phase 1 filter, 2 map, 0 not started) missed its deadline. */
+  #timedOut(slot: number, phase: number, why: string): RouteRun {
+    const step = PHASE_STEP[phase] ?? (this.filterSource !== null ? "filter" : "map");
+    const message =
+      phase === 0
+        ? "The route's isolate did not respond in time"
+        : `The ${step} did not finish within ${this.#limits.timeoutMs} ms${why}`;
+    return this.#stepFailed(slot, step, { code: "HG_ERR_SANDBOX_TIMEOUT", message });
+  }
+
+  #stepFailed(slot: number, step: Step, error: StepError): RouteRun {
+    const now = Date.now();
+    const filterStart = this.#starts[slot * 2] ?? now;
+    const mapStart = this.#starts[slot * 2 + 1] ?? now;
+    if (step === "filter" || this.filterSource === null) {
+      const run: RouteRun = { filter: null, map: null };
+      run[step] = failed(error, Math.max(0, now - (step === "filter" ? filterStart : mapStart)));
+      return run;
+    }
+    // The map failed, so the filter had passed; its logs died with the isolate.
+    return {
+      filter: { ok: true, value: true, logs: [], durationMs: Math.max(0, mapStart - filterStart) },
+      map: failed(error, Math.max(0, now - mapStart)),
+    };
+  }
+
+  #fatalRun(fatal: { step: Step; error: StepError }): RouteRun {
+    const first: Step = this.filterSource !== null ? "filter" : "map";
+    const message =
+      fatal.step === first ? fatal.error.message : `The map failed to load: ${fatal.error.message}`;
+    const run: RouteRun = { filter: null, map: null };
+    run[first] = failed({ code: fatal.error.code, message }, 0);
+    return run;
+  }
+
+  #memoryError(step: Step): StepError {
+    return {
+      code: "HG_ERR_SANDBOX_MEMORY",
+      message: `The ${step} ran out of memory (limit ${this.#limits.memoryLimitMb} MB)`,
+    };
+  }
+
+  #deathError(step: Step, message: string): StepError {
+    if (this.#death === "memory" || /memory limit/i.test(message)) return this.#memoryError(step);
+    return { code: "HG_ERR_SANDBOX_THROW", message: `The sandbox failed to load the ${step}: ${message}` };
+  }
+
+  // ---- loading ---------------------------------------------------------------------------
+
+  async #load(): Promise<void> {
+    const prepared: Partial<Record<Step, PreparedSource>> = {};
+    for (const step of ["filter", "map"] as const) {
+      const source = step === "filter" ? this.filterSource : this.mapSource;
+      if (source === null) continue;
+      const result = prepareFunctionSource(source);
+      if (result.ok) prepared[step] = result.source;
+      else this.#loadErrors[step] = syntaxError(result.problem);
+    }
+    const isolate = this.#isolate;
+    const context = await isolate.createContext();
+    const script = await isolate.compileScript(RUNTIME_SOURCE, { filename: "hookgate-runtime.js" });
+    const factory = (await script.run(context, { reference: true })) as ivm.Reference<unknown>;
+    script.release();
+    const config = JSON.stringify({
+      slots: this.#limits.maxConcurrent,
+      maxOutputBytes: this.#limits.maxOutputBytes,
+      maxLogLines: MAX_LOG_LINES,
+      maxLogChars: MAX_LOG_CHARS,
+      files: { [FILES.filter]: prepared.filter?.lineOffset ?? 0, [FILES.map]: prepared.map?.lineOffset ?? 0 },
+    });
+    const api = (await factory.apply(
+      undefined,
+      [new ivm.ExternalCopy(this.#shared).copyInto({ release: true }), config],
+      {
+        result: { reference: true },
+      },
+    )) as ivm.Reference<{ install: unknown; run: unknown; collect: unknown }>;
+    const install = (await api.get("install", { reference: true })) as ivm.Reference<unknown>;
+    const run = (await api.get("run", { reference: true })) as ivm.Reference<RunFn>;
+    const collect = (await api.get("collect", { reference: true })) as ivm.Reference<CollectFn>;
+
+    const namespaces: Partial<Record<Step, ivm.Reference<unknown>>> = {};
+    for (const step of ["filter", "map"] as const) {
+      const source = prepared[step];
+      if (source === undefined) continue;
+      const ns = await this.#loadModule(step, source, context);
+      if (this.#fatal !== null) return;
+      if (ns !== null) namespaces[step] = ns;
+    }
+    const problems = (await install.apply(
+      undefined,
+      [namespaces.filter?.derefInto(), namespaces.map?.derefInto()],
+      { timeout: this.#limits.timeoutMs },
+    )) as string;
+    if (problems !== "") {
+      const parsed = JSON.parse(problems) as Partial<
+        Record<Step, { code: SandboxErrorCode; message: string }>
+      >;
+      for (const step of ["filter", "map"] as const) {
+        const p = parsed[step];
+        if (p !== undefined) this.#loadErrors[step] = p;
+      }
+    }
+    this.#collect = collect;
+    this.#run = run;
+  }
+
+  /** Compile, link and evaluate one user module; null (with a load error recorded) on failure. */
+  async #loadModule(
+    step: Step,
+    source: PreparedSource,
+    context: ivm.Context,
+  ): Promise<ivm.Reference<unknown> | null> {
+    const isolate = this.#isolate;
+    let mod: ivm.Module;
+    try {
+      mod = await isolate.compileModule(source.code, { filename: FILES[step] });
+    } catch (err) {
+      this.#loadErrors[step] = syntaxError(positionProblem(errorMessage(err), source));
+      return null;
+    }
+    try {
+      await mod.instantiate(context, () => {
+        throw new Error("Imports are not allowed");
+      });
+    } catch {
+      this.#loadErrors[step] = { code: "HG_ERR_SANDBOX_SYNTAX", message: "Imports are not allowed" };
+      return null;
+    }
+    const timeoutMs = this.#limits.timeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<"deadline">((resolve) => {
+      timer = setTimeout(() => resolve("deadline"), timeoutMs + 100);
+    });
+    try {
+      const r = await Promise.race([
+        mod.evaluate({ timeout: timeoutMs }).then(() => "ok" as const),
+        deadline,
+      ]);
+      if (r === "deadline") throw new Error("timed out");
+    } catch (err) {
+      const message = errorMessage(err);
+      if (/timed out/i.test(message)) {
+        this.#fatal = {
+          step,
+          error: {
+            code: "HG_ERR_SANDBOX_TIMEOUT",
+            message: `The ${step}'s top-level code did not finish within ${timeoutMs} ms`,
+          },
+        };
+        this.kill("timeout");
+      } else if (isolate.isDisposed) {
+        this.#fatal = { step, error: this.#memoryError(step) };
+        if (this.#death === null) this.kill("memory");
+      } else {
+        this.#loadErrors[step] = {
+          code: "HG_ERR_SANDBOX_THROW",
+          message: describeLoadThrow(err, source, FILES[step]),
+        };
+      }
+      return null;
+    } finally {
+      clearTimeout(timer);
+    }
+    return mod.namespace;
+  }
+}
+
+function failed(error: StepError, durationMs: number): StepResult {
+  return { ok: false, logs: [], durationMs, error: { code: error.code, message: error.message } };
+}
+
+function toStep(out: StepOut, value: unknown, durationMs: number): StepResult {
+  if (out.ok) return { ok: true, value, logs: out.logs, durationMs };
+  return {
+    ok: false,
+    logs: out.logs,
+    durationMs,
+    error: { code: out.code ?? "HG_ERR_SANDBOX_THROW", message: out.message ?? "failed" },
+  };
+}
+
+function syntaxError(problem: { message: string; line: number; column: number }): StepError {
+  return {
+    code: "HG_ERR_SANDBOX_SYNTAX",
+    message: `${problem.message} (line ${problem.line}, column ${problem.column})`,
+  };
+}
+
+/** A top-level throw, as isolated-vm hands it over: only the message and the user-file frame. */
+function describeLoadThrow(err: unknown, source: PreparedSource, file: string): string {
+  if (!(err instanceof Error))
+    return `Uncaught ${typeof err === "string" ? JSON.stringify(err) : String(err)}`;
+  const text = err.message ? `${err.name}: ${err.message}` : err.name;
+  const frame = new RegExp(`${file.replace(".", "\\.")}:(\\d+):(\\d+)`).exec(err.stack ?? "");
+  if (frame === null) return text;
+  return `${text} (line ${Math.max(1, Number(frame[1]) - source.lineOffset)}, column ${frame[2]})`;
+}

@@ -1,0 +1,57 @@
+/** Public types of the sandbox (re-exported from ./index.ts). */
+
+export type SandboxErrorCode =
+  | "HG_ERR_SANDBOX_SYNTAX"
+  | "HG_ERR_SANDBOX_THROW"
+  | "HG_ERR_SANDBOX_TIMEOUT"
+  | "HG_ERR_SANDBOX_MEMORY"
+  | "HG_ERR_SANDBOX_OUTPUT";
+
+/** A compile problem; line and column are 1-based positions in the user's own source. */
+export interface SyntaxProblem {
+  message: string;
+  line: number;
+  column: number;
+}
+
+export interface StepError {
+  code: SandboxErrorCode;
+  /** Safe to show to the user: never contains host stack frames or paths. */
+  message: string;
+}
+
+export interface StepResult {
+  ok: boolean;
+  /** filter: boolean (truthiness of the return); map: the JSON-copied return value. */
+  value?: unknown;
+  /** Captured console lines, e.g. `[log] hello {"a":1}`; capped, see run-route.ts. */
+  logs: string[];
+  durationMs: number;
+  error?: StepError;
+}
+
+/** key = "routeId@version": identifies one compiled version; a new key means new code. */
+export interface RouteFunctions {
+  key: string;
+  filter?: string | null;
+  map?: string | null;
+}
+
+/** filter is null when there is no filter; map is null when there is no map or the filter did not pass. */
+export interface RouteRun {
+  filter: StepResult | null;
+  map: StepResult | null;
+}
+
+export interface SandboxOptions {
+  /** Deadline per step (filter, map), covering awaited work too. */
+  timeoutMs: number;
+  /** Heap limit per isolate; values below 8 are raised to 8. */
+  memoryLimitMb: number;
+  /** Default 1000; idle isolates beyond it are evicted, least recently used first. */
+  maxIsolates?: number;
+  /** Default 16; further calls for the same key wait in a FIFO queue. */
+  maxConcurrentPerIsolate?: number;
+  /** Default 1 MiB of UTF-8 JSON. */
+  maxOutputBytes?: number;
+}
