@@ -15,6 +15,7 @@
  * sandbox runs), synchronously.
  */
 import ivm from "isolated-vm";
+import { guardProcessExit } from "./exit-guard.ts";
 import type { SyntaxProblem } from "./types.ts";
 
 export type SourceFormat = "module" | "body";
@@ -147,6 +148,7 @@ let checkerUses = 0;
 function checker(): ivm.Isolate {
   if (checkerIsolate === null || checkerIsolate.isDisposed || checkerUses > 5000) {
     if (checkerIsolate !== null && !checkerIsolate.isDisposed) checkerIsolate.dispose();
+    guardProcessExit();
     checkerIsolate = new ivm.Isolate({ memoryLimit: 64 });
     checkerUses = 0;
   }

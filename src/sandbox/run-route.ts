@@ -25,9 +25,10 @@
  *   loop. A key whose last PROMOTE_AFTER runs each took <= SLOW_MS in the isolate switches to
  *   `applySync` on the host thread (a few µs of overhead), with isolated-vm interrupting it after
  *   SYNC_BUDGET_MS: then the isolate is rebuilt, the event runs again off-thread under the real
- *   deadlines, and the key never uses the fast path again in this Sandbox. DEMOTE_AFTER runs in a
- *   row slower than SLOW_MS also move the key back off-thread (until it earns a new streak).
- *   So the host thread is blocked at most ~SYNC_BUDGET_MS once per key version.
+ *   deadlines, and the key never uses the fast path again in this Sandbox. A fast-path run slower
+ *   than SLOW_MS (a GC pause may do that) moves the key back off-thread until it earns a new,
+ *   twice as long streak. So the host thread is never blocked for more than SYNC_BUDGET_MS, and
+ *   blocks longer than SLOW_MS get exponentially rarer for a key that keeps having them.
  * - Limits: `timeoutMs` per step, including awaited work: the isolate publishes which step runs
  *   and since when in a SharedArrayBuffer, a host timer checks it, and on expiry the isolate is
  *   disposed (killing a busy loop or abandoning a promise that never settles); isolated-vm's own
@@ -46,6 +47,7 @@
  *   A load failure of TIMEOUT/MEMORY (top-level module code) is reported on the route's first step.
  */
 import ivm from "isolated-vm";
+import { guardProcessExit } from "./exit-guard.ts";
 import {
   errorMessage,
   type PreparedSource,
@@ -73,10 +75,11 @@ export interface SyncPolicy {
   markSlow(key: string): void;
 }
 
-/** Fast path: after PROMOTE_AFTER runs in a row that took <= SLOW_MS in the isolate (back off
- * after DEMOTE_AFTER slower ones in a row; a single GC pause does not count)... */
+/** Fast path: after PROMOTE_AFTER runs in a row that took <= SLOW_MS in the isolate (a slower run
+ * on the fast path moves the key back off-thread and doubles the streak it needs next time;
+ * FORGIVE_AFTER fast runs on the fast path halve it again)... */
 const PROMOTE_AFTER = 20;
-const DEMOTE_AFTER = 3;
+const FORGIVE_AFTER = 10_000;
 const SLOW_MS = 1;
 /** ...run on the host thread, which isolated-vm interrupts after this long (then: run again off-thread). */
 const SYNC_BUDGET_MS = 10;
@@ -137,7 +140,8 @@ export class RouteIsolate {
   /** See "Execution mode" in the header comment. */
   #syncMode = false;
   #fastStreak = 0;
-  #slowStreak = 0;
+  #backoffs = 0;
+  #fastSyncRuns = 0;
   #asyncInFlight = 0;
   readonly #policy: SyncPolicy;
 
@@ -155,6 +159,7 @@ export class RouteIsolate {
     this.mapSource = mapSource;
     this.#limits = limits;
     this.#onDeath = onDeath;
+    guardProcessExit();
     this.#isolate = new ivm.Isolate({ memoryLimit: limits.memoryLimitMb });
     const slots = limits.maxConcurrent;
     this.#shared = new SharedArrayBuffer(slots * 16 + slots * 4);
@@ -204,21 +209,26 @@ export class RouteIsolate {
     }
   }
 
-  /** Promote to the host-thread fast path after a streak of fast runs; back off a streak of slow ones. */
+  /** Promote to the host-thread fast path after a streak of fast runs; back off after a slow one. */
   #adapt(isolateMs: number, sync: boolean): void {
     const fast = isolateMs <= SLOW_MS;
     if (sync) {
-      this.#slowStreak = fast ? 0 : this.#slowStreak + 1;
-      if (this.#slowStreak >= DEMOTE_AFTER) {
-        this.#syncMode = false;
-        this.#fastStreak = 0;
+      if (fast) {
+        // Forgive old back-offs slowly (a GC pause can cause one).
+        if (++this.#fastSyncRuns >= FORGIVE_AFTER) {
+          this.#fastSyncRuns = 0;
+          this.#backoffs = Math.max(0, this.#backoffs - 1);
+        }
+        return;
       }
+      this.#syncMode = false;
+      this.#fastStreak = 0;
+      this.#backoffs = Math.min(this.#backoffs + 1, 10);
       return;
     }
     this.#fastStreak = fast ? this.#fastStreak + 1 : 0;
-    if (this.#fastStreak >= PROMOTE_AFTER && !this.#policy.isSlow(this.key)) {
+    if (this.#fastStreak >= PROMOTE_AFTER * 2 ** this.#backoffs && !this.#policy.isSlow(this.key)) {
       this.#syncMode = true;
-      this.#slowStreak = 0;
     }
   }
 
@@ -245,8 +255,10 @@ export class RouteIsolate {
     const steps = (this.filterSource !== null ? 1 : 0) + (runMap ? 1 : 0);
     const phase = this.#phase;
     const starts = this.#starts;
-    phase[slot] = 0;
     const sentAt = Date.now();
+    phase[slot] = 0;
+    starts[slot * 2] = sentAt;
+    starts[slot * 2 + 1] = sentAt;
     const t0 = performance.now();
     // A call that has not started after this long is stuck behind something no deadline covers.
     const stuckMs = timeoutMs * steps * (this.#limits.maxConcurrent + 1) + 1000;
@@ -366,7 +378,7 @@ export class RouteIsolate {
     }
     const { f, m } = head;
     this.#adapt((f?.ms ?? 0) + (m?.ms ?? 0), sync);
-    // Split the host-measured time using the isolate's millisecond measures (evenly below 1 ms).
+    // Split the host-measured time using the isolate's millisecond measures (evenly below 2 ms).
     const both = f !== null && m !== null;
     const mapShare = both ? (f.ms + m.ms >= 2 ? m.ms / (f.ms + m.ms) : 0.5) : 1;
     const mapMs = elapsed * mapShare;

@@ -2,6 +2,9 @@
  * Sandbox: the pool of route isolates (one per route version key), LRU-evicted beyond
  * maxIsolates, rebuilt transparently after a timeout or out-of-memory. See run-route.ts for the
  * contract of a single run and isolate-runtime.ts for what user code can see.
+ *
+ * Process-wide side effect: the first isolate created installs a process "exit" hook that runs
+ * two garbage collections, working around an isolated-vm crash at exit (see exit-guard.ts).
  */
 import type { HookgateEvent } from "../events/event-schema.ts";
 import { RETRY, RouteIsolate, type RouteLimits, type SyncPolicy } from "./run-route.ts";

@@ -30,7 +30,10 @@ export interface StepResult {
   error?: StepError;
 }
 
-/** key = "routeId@version": identifies one compiled version; a new key means new code. */
+/**
+ * key = "routeId@version": identifies one compiled version; a new key means new code.
+ * A null, missing or blank (whitespace-only) filter/map means the route has none.
+ */
 export interface RouteFunctions {
   key: string;
   filter?: string | null;
