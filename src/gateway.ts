@@ -41,6 +41,7 @@ export async function startGateway(config: Config, options: GatewayOptions): Pro
   const sandbox = new Sandbox({
     timeoutMs: config.HOOKGATE_FUNCTION_TIMEOUT_MS,
     memoryLimitMb: config.HOOKGATE_FUNCTION_MEMORY_MB,
+    maxIsolates: config.HOOKGATE_MAX_ISOLATES,
   });
   const log = new DeliveryLog(redis, keys, config.HOOKGATE_DELIVERY_RETENTION_S);
   const queue = new DeliveryQueue(config.REDIS_URL, keys.prefix);

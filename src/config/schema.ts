@@ -35,6 +35,8 @@ export const ConfigSchema = z.object({
   HOOKGATE_DEDUP_WINDOW_S: int(60, 90 * 24 * 3600, 7 * 24 * 3600),
   HOOKGATE_FUNCTION_TIMEOUT_MS: int(10, 60_000, 1000),
   HOOKGATE_FUNCTION_MEMORY_MB: int(8, 1024, 64),
+  /** Warm isolates kept (one per route version, ~2.5 MB each); the least recently used go first. */
+  HOOKGATE_MAX_ISOLATES: int(1, 100_000, 200),
   HOOKGATE_WALK_CONCURRENCY: int(1, 1024, 32),
   HOOKGATE_DELIVERY_CONCURRENCY: int(1, 4096, 128),
   HOOKGATE_RESPONSE_EXCERPT_BYTES: int(0, 65536, 1024),
