@@ -37,7 +37,8 @@ export const ConfigSchema = z.object({
   HOOKGATE_FUNCTION_MEMORY_MB: int(8, 1024, 64),
   /** Warm isolates kept (one per route version, ~2.5 MB each); the least recently used go first. */
   HOOKGATE_MAX_ISOLATES: int(1, 100_000, 200),
-  HOOKGATE_WALK_CONCURRENCY: int(1, 1024, 32),
+  // Walks whose commit is still in flight hold a lane, so this is well above the core count.
+  HOOKGATE_WALK_CONCURRENCY: int(1, 4096, 256),
   HOOKGATE_DELIVERY_CONCURRENCY: int(1, 4096, 128),
   HOOKGATE_RESPONSE_EXCERPT_BYTES: int(0, 65536, 1024),
   HOOKGATE_DELIVERY_RETENTION_S: int(60, 365 * 24 * 3600, 7 * 24 * 3600),

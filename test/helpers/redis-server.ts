@@ -24,6 +24,9 @@ export interface RedisServer {
   stop(): Promise<void>;
   /** Stops and starts the same server (same port, same AOF directory). */
   restart(): Promise<void>;
+  /** Stops the server process, keeping its data, until `resume`. */
+  pause(): Promise<void>;
+  resume(): Promise<void>;
 }
 
 /** A real redis-server of the test's own on a free loopback port, AOF on, removed at stop. */
@@ -95,5 +98,7 @@ export async function startRedisServer(options: { appendonly?: boolean } = {}): 
       await halt();
       await launch();
     },
+    pause: halt,
+    resume: launch,
   };
 }
