@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { DISCORD_COLORS } from "../../../src/templates/discord-preset.ts";
+import { DISCORD_COLORS, type DiscordPresetMessage } from "../../../src/templates/discord-preset.ts";
 import {
   classifyEvent,
   humanizeEventType,
@@ -24,17 +24,7 @@ import {
 type SlackText = { type: string; text: string };
 type SlackBlock = { type: string; text?: SlackText; fields?: SlackText[]; elements?: SlackText[] };
 type Slack = { text: string; blocks: SlackBlock[] };
-type Discord = {
-  embeds: Array<{
-    title: string;
-    description?: string;
-    color: number;
-    fields: Array<{ name: string; value: string; inline: boolean }>;
-    footer: { text: string };
-    timestamp?: string;
-  }>;
-  allowed_mentions: unknown;
-};
+type Discord = DiscordPresetMessage;
 
 function slack(payload: unknown): Slack {
   const rendered = renderBody({ kind: "slack" }, payload, "preset@1");
