@@ -425,6 +425,39 @@ describe("events to deliveries", () => {
     assert.equal(again.status, 404);
   });
 
+  it("records a redirect as a failed attempt and never follows it", async () => {
+    const route = await createRoute({ retry: { scheduleMs: [] } });
+    sink.respond = (req) =>
+      req.url === "/hook" ? { status: 302, headers: { location: sink.url("/elsewhere") } } : { status: 200 };
+    await gw.call("POST", "/v1/events", event({ id: "redirect-1" }));
+    const d = await waitUntil(async () => {
+      const { json } = await gw.call("GET", `/v1/deliveries?routeId=${route.id}&status=failed`);
+      return json.deliveries[0];
+    });
+    const full = await gw.call("GET", `/v1/deliveries/${d.id}`);
+    assert.equal(full.json.attempts[0].statusCode, 302);
+    assert.deepEqual(
+      sink.requests.map((r) => r.url),
+      ["/hook"],
+    );
+  });
+
+  it("gives up on a target slower than its timeout and records E_TIMEOUT", async () => {
+    const route = await createRoute({
+      target: { url: sink.url(), timeoutMs: 200 },
+      retry: { scheduleMs: [] },
+    });
+    sink.respond = () => ({ status: 200, delayMs: 1500 });
+    await gw.call("POST", "/v1/events", event({ id: "slow-1" }));
+    const d = await waitUntil(async () => {
+      const { json } = await gw.call("GET", `/v1/deliveries?routeId=${route.id}&status=failed`);
+      return json.deliveries[0];
+    });
+    const full = await gw.call("GET", `/v1/deliveries/${d.id}`);
+    assert.equal(full.json.attempts[0].errorCode, "E_TIMEOUT");
+    assert.equal(full.json.attempts[0].statusCode, null);
+  });
+
   it("refuses a PATCH to a name that resolves to a refused loopback address", async () => {
     const route = await createRoute();
     const res = await gw.call("PATCH", `/v1/routes/${route.id}`, {

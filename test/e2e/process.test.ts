@@ -1,0 +1,116 @@
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { request } from "undici";
+import { freePort, type RedisServer, startRedisServer } from "../helpers/redis-server.ts";
+import { Sink } from "../helpers/sink.ts";
+import { waitUntil } from "../helpers/wait.ts";
+
+/** The gateway as a process: configuration errors, the generated token, roles, SIGTERM. */
+
+let redis: RedisServer;
+let sink: Sink;
+let dataDir: string;
+const children: ChildProcess[] = [];
+
+before(async () => {
+  redis = await startRedisServer({ appendonly: false });
+  sink = await new Sink().listen();
+  dataDir = mkdtempSync(join(tmpdir(), "hookgate-proc-"));
+});
+
+after(async () => {
+  for (const c of children) c.kill("SIGKILL");
+  await sink?.close();
+  await redis?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+function run(env: Record<string, string>): {
+  proc: ChildProcess;
+  stderr: () => string;
+  exited: Promise<number | null>;
+} {
+  const proc = spawn(process.execPath, ["src/main.ts"], {
+    env: { PATH: process.env.PATH ?? "", HOOKGATE_LOG_LEVEL: "error", HOOKGATE_DATA_DIR: dataDir, ...env },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  children.push(proc);
+  let err = "";
+  proc.stderr?.on("data", (c: Buffer) => {
+    err += c.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
+  return { proc, stderr: () => err, exited };
+}
+
+async function get(port: number, path: string, token?: string) {
+  const res = await request(`http://127.0.0.1:${port}${path}`, {
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+  });
+  return { status: res.statusCode, json: (await res.body.json()) as Record<string, unknown> };
+}
+
+describe("the gateway process", () => {
+  it("exits 1 naming each invalid variable", async () => {
+    const p = run({ PORT: "http", HOOKGATE_ROLE: "everything", REDIS_URL: redis.url });
+    assert.equal(await p.exited, 1);
+    assert.match(p.stderr(), /PORT/);
+    assert.match(p.stderr(), /HOOKGATE_ROLE/);
+  });
+
+  it("generates an admin token on first start, keeps it private in the data directory, and says where", async () => {
+    const port = await freePort();
+    const p = run({ PORT: String(port), REDIS_URL: redis.url, HOOKGATE_KEY_PREFIX: "tok" });
+    await waitUntil(() => p.stderr().includes("admin token is in"), 20_000, "startup");
+    const file = join(dataDir, "admin-token");
+    assert.match(p.stderr(), new RegExp(file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")));
+    assert.equal(statSync(file).mode & 0o077, 0, "only the owner may read it");
+    const token = readFileSync(file, "utf8").trim();
+    assert.equal((await get(port, "/v1/routes", token)).status, 200);
+    assert.equal((await get(port, "/v1/routes", "wrong-token-wrong-token")).status, 401);
+    p.proc.kill("SIGTERM");
+    assert.equal(await p.exited, 0, "SIGTERM is a clean exit");
+  });
+
+  it("runs the API and the workers as separate processes on one Redis", async () => {
+    const port = await freePort();
+    const token = "roles-test-token-0123456789";
+    const common = {
+      REDIS_URL: redis.url,
+      HOOKGATE_ADMIN_TOKEN: token,
+      HOOKGATE_KEY_PREFIX: "roles",
+      HOOKGATE_TARGET_ALLOW: "127.0.0.1/32",
+    };
+    const api = run({ ...common, HOOKGATE_ROLE: "api", PORT: String(port) });
+    await waitUntil(async () => (await get(port, "/healthz")).status === 200, 20_000, "api");
+    const ready = await get(port, "/readyz");
+    assert.deepEqual(ready.json.checks, { redis: true }, "an API-only process runs no workers");
+    const worker = run({ ...common, HOOKGATE_ROLE: "worker" });
+    await waitUntil(() => worker.stderr().includes("workers running"), 20_000, "worker");
+
+    const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
+    const created = await request(`http://127.0.0.1:${port}/v1/routes`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ name: "r", target: { url: sink.url() } }),
+    });
+    assert.equal(created.statusCode, 201);
+    await created.body.dump();
+    const sent = await request(`http://127.0.0.1:${port}/v1/events`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ id: "roles-1", type: "messageNew", data: {} }),
+    });
+    assert.equal(sent.statusCode, 202);
+    await sent.body.dump();
+    const [req] = await sink.waitFor(1, 20_000);
+    assert.equal(JSON.parse(req?.body ?? "").id, "roles-1");
+    api.proc.kill("SIGTERM");
+    worker.proc.kill("SIGTERM");
+    assert.deepEqual(await Promise.all([api.exited, worker.exited]), [0, 0]);
+  });
+});
