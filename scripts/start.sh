@@ -12,7 +12,7 @@ if [ -z "${REDIS_URL:-}" ]; then
   if ! redis-cli -p "$port" ping >/dev/null 2>&1; then
     log "starting redis-server on 127.0.0.1:$port (data in .data/redis)"
     redis-server --bind 127.0.0.1 --port "$port" --dir "$ROOT/.data/redis" --appendonly yes \
-      --appendfsync everysec --maxmemory-policy noeviction --daemonize yes \
+      --appendfsync always --maxmemory-policy noeviction --daemonize yes \
       --pidfile "$ROOT/.data/redis/redis.pid" --logfile "$ROOT/.data/redis/redis.log"
     for _ in $(seq 1 50); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
   fi
