@@ -9,6 +9,7 @@ import { RouteStore, RouteTable } from "./routing/index.ts";
 import { Sandbox } from "./sandbox/index.ts";
 import { createBlockingRedis, createRedis, waitForRedis } from "./shared/redis.ts";
 import { redisKeys } from "./shared/redis-keys.ts";
+import { SourceStore } from "./sources/index.ts";
 import { Walker } from "./walk/index.ts";
 
 /*
@@ -89,6 +90,7 @@ export async function startGateway(config: Config, options: GatewayOptions): Pro
       redis,
       store,
       routes,
+      sources: new SourceStore(redis, keys),
       sandbox,
       intake: new EventIntake(redis, keys, config.HOOKGATE_DEDUP_WINDOW_S),
       log,

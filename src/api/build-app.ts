@@ -14,7 +14,9 @@ import { dryRunApi } from "./dry-run-api.ts";
 import { installErrorHandling } from "./error-handler.ts";
 import { eventsApi } from "./events-api.ts";
 import { healthApi } from "./health-api.ts";
+import { ingestApi } from "./ingest-api.ts";
 import { routesApi } from "./routes-api.ts";
+import { sourcesApi } from "./sources-api.ts";
 
 export interface BuildAppOptions {
   logger?: boolean | { level: string };
@@ -62,8 +64,11 @@ export async function buildApp(deps: ApiDeps, options: BuildAppOptions = {}): Pr
       await v1.register(eventsApi(deps));
       await v1.register(dryRunApi(deps));
       await v1.register(deliveriesApi(deps));
+      await v1.register(sourcesApi(deps));
     },
     { prefix: "/v1" },
   );
+  // Senders authenticate with their own signature or credentials, not the admin token.
+  await app.register(ingestApi(deps), { prefix: "/v1/ingest" });
   return app;
 }

@@ -7,6 +7,7 @@ import type { DeliveryQueue } from "../queue/index.ts";
 import type { RouteStore, RouteTable } from "../routing/index.ts";
 import type { Sandbox } from "../sandbox/index.ts";
 import type { Redis } from "../shared/redis.ts";
+import type { SourceStore } from "../sources/index.ts";
 
 /** Everything the API plugins use, built once by main.ts (or a test) and passed in. */
 export interface ApiDeps {
@@ -15,6 +16,7 @@ export interface ApiDeps {
   redis: Redis;
   store: RouteStore;
   routes: RouteTable;
+  sources: SourceStore;
   sandbox: Sandbox;
   intake: EventIntake;
   log: DeliveryLog;

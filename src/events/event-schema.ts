@@ -30,6 +30,8 @@ export interface HookgateEvent {
   id: string;
   type: string;
   source: string | null;
+  /** The kind of the source (emailengine, stalwart, …) when the event came in through /v1/ingest. */
+  sourceKind?: string | null;
   account: string | null;
   occurredAt: string;
   receivedAt: string;

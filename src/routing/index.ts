@@ -1,5 +1,5 @@
 export { applyRoutePatch, buildRoute } from "./route-build.ts";
-export { type CompiledRoute, compileRoute, globToRegExp } from "./route-match.ts";
+export { type CompiledRoute, compileRoute, globToRegExp, sourceMatches } from "./route-match.ts";
 export {
   DEFAULT_RETRY_SCHEDULE_MS,
   REDACTED,

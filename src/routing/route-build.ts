@@ -23,7 +23,7 @@ export function buildRoute(input: RouteIn, now = new Date()): Route {
 
 /** The route after a PATCH: top-level fields replace, `target` and `retry` merge one level. */
 export function applyRoutePatch(route: Route, patch: RoutePatch, now = new Date()): Route {
-  const { target, retry, ...top } = patch;
+  const { target, retry, sources, ...top } = patch;
   const next: Route = {
     ...route,
     ...Object.fromEntries(Object.entries(top).filter(([, v]) => v !== undefined)),
@@ -31,6 +31,8 @@ export function applyRoutePatch(route: Route, patch: RoutePatch, now = new Date(
     updatedAt: now.toISOString(),
   };
   if (patch.enabled === true) next.disabledReason = null;
+  if (sources === null) delete next.sources;
+  else if (sources !== undefined) next.sources = sources;
   if (target) {
     const { signing, ...rest } = target;
     next.target = {

@@ -1,3 +1,4 @@
+import type { HookgateEvent } from "../events/index.ts";
 import type { Route } from "./route-schema.ts";
 
 /** `*` matches any run of characters (also none), `?` exactly one; everything else is literal. */
@@ -14,6 +15,24 @@ export interface CompiledRoute {
   /** Identifies the compiled code of this route version in the sandbox and template caches. */
   key: string;
   matchesType: (type: string) => boolean;
+  /** The event came from one of the route's `sources` (by id or kind), or the route has none. */
+  matchesSource: (event: Pick<HookgateEvent, "source" | "sourceKind">) => boolean;
+}
+
+/**
+ * Whether an event from `source` (its id) of kind `sourceKind` is one the route's `sources` list
+ * takes: absent or empty takes every event; otherwise the id or the kind must be listed. Events
+ * without a source (POST /v1/events without one) never match a restricted route.
+ */
+export function sourceMatches(
+  sources: readonly string[] | undefined,
+  event: Pick<HookgateEvent, "source" | "sourceKind">,
+): boolean {
+  if (!sources || sources.length === 0) return true;
+  return (
+    (event.source != null && sources.includes(event.source)) ||
+    (event.sourceKind != null && sources.includes(event.sourceKind))
+  );
 }
 
 export function compileRoute(route: Route): CompiledRoute {
@@ -23,5 +42,6 @@ export function compileRoute(route: Route): CompiledRoute {
     route,
     key: `${route.id}@${route.version}`,
     matchesType: any ? () => true : (type) => patterns.some((p) => p.test(type)),
+    matchesSource: (event) => sourceMatches(route.sources, event),
   };
 }

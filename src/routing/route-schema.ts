@@ -65,10 +65,23 @@ const EventGlobSchema = z
 
 const FunctionSourceSchema = z.string().min(1).max(MAX_FUNCTION_BYTES).nullable();
 
+// A source id (src_…) or a source kind (emailengine, stalwart, …); the route takes only their events.
+const SourceRefSchema = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[A-Za-z0-9_.:-]+$/, "must be a source id (src_…) or a source kind");
+const SourcesSchema = z
+  .array(SourceRefSchema)
+  .min(1)
+  .max(100)
+  .describe("Only events from these sources, by id (src_…) or kind (emailengine, …); absent: every source");
+
 const routeFields = {
   name: z.string().trim().min(1).max(200),
   enabled: z.boolean().default(true),
   events: z.array(EventGlobSchema).min(1).max(100).default(["*"]),
+  sources: SourcesSchema.optional(),
   filter: FunctionSourceSchema.optional(),
   map: FunctionSourceSchema.optional(),
   template: TemplateSchema.nullable().optional(),
@@ -94,6 +107,7 @@ export const RoutePatchSchema = z
     name: routeFields.name.optional(),
     enabled: z.boolean().optional(),
     events: z.array(EventGlobSchema).min(1).max(100).optional(),
+    sources: SourcesSchema.nullable().optional().describe("null removes the restriction"),
     filter: FunctionSourceSchema.optional(),
     map: FunctionSourceSchema.optional(),
     template: TemplateSchema.nullable().optional(),
@@ -141,6 +155,7 @@ export const RouteOutSchema = z
     name: z.string(),
     enabled: z.boolean(),
     events: z.array(z.string()),
+    sources: z.array(z.string()).optional().describe("Only events from these source ids or kinds"),
     filter: z.string().nullable(),
     map: z.string().nullable(),
     template: z.unknown().nullable(),

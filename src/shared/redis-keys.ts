@@ -13,6 +13,8 @@ export interface RedisKeys {
   deliveryAttempts: (deliveryId: string) => string;
   deliveriesAll: string;
   deliveriesByRoute: (routeId: string) => string;
+  /** Email sources (id → JSON). */
+  sources: string;
 }
 
 export const WALK_GROUP = "walkers";
@@ -30,5 +32,6 @@ export function redisKeys(prefix: string): RedisKeys {
     deliveryAttempts: (id) => `${prefix}:dlv:${id}:attempts`,
     deliveriesAll: `${prefix}:dlv-index:all`,
     deliveriesByRoute: (routeId) => `${prefix}:dlv-index:route:${routeId}`,
+    sources: `${prefix}:sources`,
   };
 }

@@ -20,7 +20,7 @@ export interface RouteWalk {
   /** The route took the event: enabled, type matched, filter passed, map and template succeeded. */
   fired: boolean;
   /** Why the route was not evaluated, when it was not. */
-  skipped: "disabled" | "event type not matched" | `stopped by ${string}` | null;
+  skipped: "disabled" | "event type not matched" | "source not matched" | `stopped by ${string}` | null;
   filter: StepResult | null;
   map: StepResult | null;
   rendered: RenderedBody | null;
@@ -80,6 +80,7 @@ export async function walkEvent(
       });
       if (!route.route.enabled && !options.includeDisabled) return skip("disabled");
       if (!route.matchesType(event.type)) return skip("event type not matched");
+      if (!route.matchesSource(event)) return skip("source not matched");
       return walkRoute(route, event, sandbox);
     }),
   );

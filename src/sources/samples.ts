@@ -1,0 +1,48 @@
+import { readdir, readFile } from "node:fs/promises";
+import { ADAPTERS } from "./adapters/index.ts";
+import { SOURCE_KINDS, type SourceKind } from "./source-schema.ts";
+
+/** Sample bodies, as each system sends them, in test/fixtures/sources/<kind>/<event>.json. */
+export const SAMPLES_DIR = new URL("../../test/fixtures/sources/", import.meta.url);
+
+export interface SampleFile {
+  kind: SourceKind;
+  /** The event type(s) the body becomes, in order (a batch may hold several). */
+  event: string;
+  file: string;
+  load(): Promise<unknown>;
+}
+
+/** Every sample file with the event type it turns into (read through the kind's adapter). */
+export async function listSamples(kind?: string): Promise<SampleFile[]> {
+  const out: SampleFile[] = [];
+  for (const k of SOURCE_KINDS) {
+    if (kind && k !== kind) continue;
+    let files: string[] = [];
+    try {
+      files = (await readdir(new URL(`${k}/`, SAMPLES_DIR))).filter((f) => f.endsWith(".json")).sort();
+    } catch {
+      continue;
+    }
+    for (const name of files) {
+      const url = new URL(`${k}/${name}`, SAMPLES_DIR);
+      const load = async () => JSON.parse(await readFile(url, "utf8")) as unknown;
+      const events = ADAPTERS[k].normalise(
+        await load(),
+        { raw: Buffer.alloc(0), headers: {} },
+        {
+          sourceId: "src_sample",
+          kind: k,
+          now: new Date(0),
+        },
+      );
+      out.push({
+        kind: k,
+        event: [...new Set(events.map((e) => e.type))].join(","),
+        file: `${k}/${name}`,
+        load,
+      });
+    }
+  }
+  return out;
+}
