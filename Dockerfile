@@ -12,6 +12,7 @@ COPY package.json ./
 COPY src ./src
 COPY routes ./routes
 COPY functions ./functions
+COPY test/fixtures/sources ./test/fixtures/sources
 USER node
 EXPOSE 3000
 CMD ["node", "src/main.ts"]

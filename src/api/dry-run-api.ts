@@ -2,10 +2,12 @@ import { createHash } from "node:crypto";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { buildRequest } from "../delivery/index.ts";
+import { HookgateError } from "../errors.ts";
 import { EventInSchema, normalizeEvent } from "../events/index.ts";
 import { deliveryIdFor } from "../ids.ts";
 import { buildRoute, type CompiledRoute, compileRoute, RouteInSchema } from "../routing/index.ts";
 import type { StepResult } from "../sandbox/index.ts";
+import { eventsOfSample } from "../sources/index.ts";
 import { walkEvent } from "../walk/index.ts";
 import type { ApiDeps } from "./deps.ts";
 import { checkRouteContent } from "./route-validation.ts";
@@ -13,11 +15,20 @@ import { ErrorBodySchema } from "./schemas.ts";
 
 const DryRunInSchema = z
   .strictObject({
-    event: EventInSchema,
+    event: EventInSchema.optional(),
+    sample: z
+      .string()
+      .max(200)
+      .optional()
+      .describe("A sample body by its `file` from GET /v1/sources/samples, e.g. emailengine/messageNew.json"),
     routeId: z.string().min(1).optional(),
     route: RouteInSchema.optional(),
   })
   .refine((b) => !(b.routeId && b.route), { message: "give routeId or route, not both", path: ["route"] })
+  .refine((b) => Boolean(b.event) !== Boolean(b.sample), {
+    message: "give an event or a sample, one of them",
+    path: ["event"],
+  })
   .meta({ id: "DryRunIn" });
 
 const StepOut = z.object({
@@ -57,7 +68,7 @@ export const dryRunApi =
       schema: {
         summary: "Walk an event through the routes without sending anything",
         description:
-          "Walks every saved route (or one saved route by `routeId`, or an unsaved `route`) exactly as delivery would, and shows the exact request each would send, signature included. Nothing is queued or sent.",
+          "Walks an `event` (or a `sample` body of one of the email systems, as its source would turn it into an event) through every saved route (or one saved route by `routeId`, or an unsaved `route`) exactly as delivery would, and shows the exact request each would send, signature included. Nothing is queued or sent.",
         tags: ["dry-run"],
         body: DryRunInSchema,
         response: {
@@ -68,8 +79,10 @@ export const dryRunApi =
         },
       },
       handler: async (request) => {
-        const { event: input, routeId, route: unsaved } = request.body;
-        const event = normalizeEvent(input);
+        const { event: input, sample, routeId, route: unsaved } = request.body;
+        const event = input ? normalizeEvent(input) : (await eventsOfSample(sample ?? ""))?.[0];
+        if (!event)
+          throw new HookgateError("HG_ERR_NOT_FOUND", `no sample ${sample}; see GET /v1/sources/samples`);
         let routes: readonly CompiledRoute[];
         if (unsaved) {
           const route = buildRoute(unsaved);

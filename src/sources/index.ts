@@ -5,6 +5,7 @@ export {
   TIMESTAMP_TOLERANCE_S,
 } from "./adapters/index.ts";
 export { authenticate, eventsFromRequest, parseJsonBody } from "./ingest.ts";
+export { eventsOfSample, listSamples, type SampleFile } from "./samples.ts";
 export {
   applySourcePatch,
   buildSource,

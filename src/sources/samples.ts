@@ -1,4 +1,5 @@
 import { readdir, readFile } from "node:fs/promises";
+import type { HookgateEvent } from "../events/index.ts";
 import { ADAPTERS } from "./adapters/index.ts";
 import { SOURCE_KINDS, type SourceKind } from "./source-schema.ts";
 
@@ -11,6 +12,29 @@ export interface SampleFile {
   event: string;
   file: string;
   load(): Promise<unknown>;
+}
+
+/**
+ * The events a sample body becomes, as if its system had sent it to a source `src_sample` (no
+ * signature check: the dry-run uses this to walk routes with real-looking events). Null when no
+ * sample has that file name.
+ */
+export async function eventsOfSample(file: string, now = new Date()): Promise<HookgateEvent[] | null> {
+  // `kind/name.json` and nothing else, so a file name cannot leave the samples directory.
+  const match = /^([a-z-]+)\/([A-Za-z0-9_.-]+\.json)$/.exec(file);
+  const kind = SOURCE_KINDS.find((k) => k === match?.[1]);
+  if (!match || !kind) return null;
+  let body: unknown;
+  try {
+    body = JSON.parse(await readFile(new URL(`${kind}/${match[2]}`, SAMPLES_DIR), "utf8"));
+  } catch {
+    return null;
+  }
+  return ADAPTERS[kind].normalise(
+    body,
+    { raw: Buffer.alloc(0), headers: {} },
+    { sourceId: "src_sample", kind, now },
+  );
 }
 
 /** Every sample file with the event type it turns into (read through the kind's adapter). */

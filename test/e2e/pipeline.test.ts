@@ -521,6 +521,22 @@ describe("dry-run", () => {
     assert.equal(r.request, null);
   });
 
+  it("dry-runs a sample body of an email system as the event its source would make", async () => {
+    await createRoute({ name: "new mail", events: ["messageNew"] });
+    const res = await gw.call("POST", "/v1/dry-run", { sample: "emailengine/messageNew.json" });
+    assert.equal(res.status, 200, JSON.stringify(res.json));
+    assert.equal(res.json.event.type, "messageNew");
+    assert.equal(res.json.event.sourceKind, "emailengine");
+    assert.equal(res.json.results[0].matched, true);
+    const missing = await gw.call("POST", "/v1/dry-run", { sample: "nope/none.json" });
+    assert.equal(missing.status, 404);
+    const both = await gw.call("POST", "/v1/dry-run", {
+      sample: "emailengine/messageNew.json",
+      event: event(),
+    });
+    assert.equal(both.status, 400);
+  });
+
   it("dry-runs one saved route by id, even when disabled, and shows the filter saying no", async () => {
     const route = await createRoute({
       enabled: false,
