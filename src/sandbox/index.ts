@@ -3,8 +3,10 @@ export { checkFunctionSource } from "./function-source.ts";
 export { Sandbox } from "./sandbox.ts";
 export type {
   RouteFunctions,
+  RouteLimitsIn,
   RouteRun,
   SandboxErrorCode,
+  SandboxHeapStatistics,
   SandboxOptions,
   StepResult,
   SyntaxProblem,

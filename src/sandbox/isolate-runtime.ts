@@ -10,7 +10,8 @@
  * 1. captures the intrinsics it needs (JSON.parse/stringify, Date.now, Promise#then, ...);
  * 2. removes what user code has no business with: WebAssembly, SharedArrayBuffer, WeakRef,
  *    FinalizationRegistry (GC callbacks would run outside any deadline), Atomics.wait/waitAsync;
- *    replaces isolated-vm's console with a capturing one;
+ *    replaces isolated-vm's console with a capturing one; installs the `hookgate` standard library
+ *    (isolate-stdlib.ts, the third argument);
  * 3. "tames the override mistake" for common prototype properties (Object.prototype.*,
  *    Error.prototype.name/message, ...): they become accessors whose setter defines an own
  *    property on the receiver, so `err.message = "x"` or `Object.assign(o, {toString})` still work
@@ -26,7 +27,7 @@
  * top level of the user's own module (like a warm serverless function; the isolate may be rebuilt
  * at any time so nothing may rely on them), Math.random state, RegExp legacy statics ($1...).
  *
- * It returns { install, run } to the host (as references, never visible to user code):
+ * It returns { install, run, runMany, collect } to the host (as references, never visible to user code):
  * - install(filterNamespace, mapNamespace): takes the evaluated user modules; returns a JSON
  *   string {filter?: {code, message}, map?: ...} of load problems ("" when none).
  * - run(slot, eventJson, runMap, hold): runs filter then (if it passed and runMap) map, each on
@@ -34,15 +35,17 @@
  *   directly or, if user code returned a promise, as a promise of it; with hold, that promise is
  *   kept for collect(slot) and run returns "held" (so the host's synchronous fast path gets a
  *   plain string back in the common case).
+ * - runMany(slots, jsons, runMap): run(..., hold = true) for a batch (see run-route.ts, Batching).
  *
  * Progress is published for the host's deadline watchdog in a SharedArrayBuffer:
  * phase[slot] = 1 filter running, 2 map running, 3 done; starts[2*slot] / starts[2*slot+1] =
  * Date.now() when the filter / map started.
  */
-export function isolateRuntime(shared: SharedArrayBuffer, configJson: string): unknown {
+export function isolateRuntime(shared: SharedArrayBuffer, configJson: string, library: unknown): unknown {
   const config = JSON.parse(configJson) as {
     slots: number;
     maxOutputBytes: number;
+    maxOutputDepth: number;
     maxLogLines: number;
     maxLogChars: number;
     /** filename of each user module -> lines its wrapper adds before the user's first line */
@@ -133,6 +136,13 @@ export function isolateRuntime(shared: SharedArrayBuffer, configJson: string): u
   R.deleteProperty(Atomics, "wait");
   R.deleteProperty(Atomics, "waitAsync");
   O.defineProperty(g, "console", { value: captured, writable: true, enumerable: false, configurable: true });
+  // The standard library (isolate-stdlib.ts), deep-frozen with everything else below.
+  O.defineProperty(g, "hookgate", {
+    value: library,
+    writable: false,
+    enumerable: false,
+    configurable: false,
+  });
 
   // ---- tame the override mistake -------------------------------------------------------------
   const tame = (proto: object, names: PropertyKey[]): void => {
@@ -343,8 +353,9 @@ export function isolateRuntime(shared: SharedArrayBuffer, configJson: string): u
     ]) as Promise<string>;
   };
 
+  /** UTF-8 length of s; just s.length when that alone is over the limit (a lower bound). */
   const byteLength = (s: string): number => {
-    if (s.length * 3 <= config.maxOutputBytes) return s.length;
+    if (s.length * 3 <= config.maxOutputBytes || s.length > config.maxOutputBytes) return s.length;
     let n = 0;
     for (let i = 0; i < s.length; i++) {
       const c = s.charCodeAt(i);
@@ -356,6 +367,32 @@ export function isolateRuntime(shared: SharedArrayBuffer, configJson: string): u
       } else n += 3;
     }
     return n;
+  };
+  /** Deepest array/object nesting of a JSON text, counted only when it could exceed the limit
+   * (the host must be able to walk the output recursively: its stack may be smaller than ours). */
+  const nesting = (s: string): number => {
+    if (s.length <= config.maxOutputDepth * 2) return 0;
+    // Fewer opening brackets than the limit (the usual case): no need to look closer.
+    let brackets = 0;
+    for (let i = s.indexOf("{"); i !== -1 && brackets <= config.maxOutputDepth; i = s.indexOf("{", i + 1))
+      brackets++;
+    for (let i = s.indexOf("["); i !== -1 && brackets <= config.maxOutputDepth; i = s.indexOf("[", i + 1))
+      brackets++;
+    if (brackets <= config.maxOutputDepth) return brackets;
+    let depth = 0;
+    let max = 0;
+    let inString = false;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (inString) {
+        if (c === 0x5c) i++;
+        else if (c === 0x22) inString = false;
+      } else if (c === 0x22) inString = true;
+      else if (c === 0x5b || c === 0x7b) {
+        if (++depth > max) max = depth;
+      } else if (c === 0x5d || c === 0x7d) depth--;
+    }
+    return max;
   };
   const strict = (key: string, value: unknown): unknown => {
     const t = typeof value;
@@ -386,12 +423,21 @@ export function isolateRuntime(shared: SharedArrayBuffer, configJson: string): u
       call.map = fail(call, "HG_ERR_SANDBOX_OUTPUT", "map output is not JSON-serialisable");
       return finish(call);
     }
+    const depth = nesting(json);
+    if (depth > config.maxOutputDepth) {
+      call.map = fail(
+        call,
+        "HG_ERR_SANDBOX_OUTPUT",
+        `map output is nested more than ${config.maxOutputDepth} levels deep`,
+      );
+      return finish(call);
+    }
     const size = byteLength(json);
     if (size > config.maxOutputBytes) {
       call.map = fail(
         call,
         "HG_ERR_SANDBOX_OUTPUT",
-        `map output is ${size > 1e7 ? "over 10 MB" : `${size} bytes`}, more than the limit of ${config.maxOutputBytes} bytes`,
+        `map output is ${size > 1e7 ? "over 10 MB" : `${json.length > config.maxOutputBytes ? "at least " : ""}${size} bytes`}, more than the limit of ${config.maxOutputBytes} bytes`,
       );
       return finish(call);
     }
@@ -454,5 +500,17 @@ export function isolateRuntime(shared: SharedArrayBuffer, configJson: string): u
     }
   };
 
-  return O.freeze({ install, run, collect });
+  /** run(..., hold = true) for several calls: slots as char codes, JSONs and answers joined by NUL
+   * (never raw in JSON text). */
+  const runMany = (slots: string, joined: string, runMap: boolean): string => {
+    const jsons = joined.split("\u0000");
+    let out = "";
+    for (let i = 0; i < jsons.length; i++) {
+      const r = run(slots.charCodeAt(i), jsons[i] as string, runMap, true);
+      out += i === 0 ? r : `\u0000${r}`;
+    }
+    return out;
+  };
+
+  return O.freeze({ install, run, runMany, collect });
 }

@@ -4,7 +4,8 @@
  *
  * Contract of one `execute(eventJson)`:
  * - Inputs: the event as a JSON string (copied into the isolate as a string primitive and parsed
- *   there, once per step, so the map never sees the filter's mutations); the route's filter and
+ *   there, once per step, so the map never sees the filter's mutations; Sandbox.runRoute takes it
+ *   from the caller or serialises each event object once for all the routes of its walk); the route's filter and
  *   map sources, fixed for the life of this object. Nothing else crosses into the isolate: no
  *   Reference, Callback or host object is ever reachable from user code.
  * - Output: `RouteRun`, or RETRY when the isolate died before this call ran (the pool then retries
@@ -29,12 +30,23 @@
  *   than SLOW_MS (a GC pause may do that) moves the key back off-thread until it earns a new,
  *   twice as long streak. So the host thread is never blocked for more than SYNC_BUDGET_MS, and
  *   blocks longer than SLOW_MS get exponentially rarer for a key that keeps having them.
+ * - Batching: fast-path calls for one key that arrive in the same tick (the walker walks several
+ *   events at once; pipelined callers) are queued and cross together, up to MAX_BATCH per
+ *   applySync, as one string of JSONs; the isolate runs them one after another and answers with
+ *   one string of envelopes. MAX_BATCH × SLOW_MS stays under SYNC_BUDGET_MS, so a batch of runs
+ *   that each earned the fast path fits the host-thread budget; if a batch overruns it, the key is
+ *   demoted as above and every call of the batch runs again off-thread. durationMs of a batched
+ *   call is the batch's crossing time divided by its size.
  * - Limits: `timeoutMs` per step, including awaited work: the isolate publishes which step runs
  *   and since when in a SharedArrayBuffer, a host timer checks it, and on expiry the isolate is
  *   disposed (killing a busy loop or abandoning a promise that never settles); isolated-vm's own
  *   `timeout` (steps × timeoutMs + slack) is a backstop for when the host event loop is busy.
  *   `memoryLimitMb` heap per isolate. `maxOutputBytes` of UTF-8 JSON from map.
  *   `maxConcurrent` calls in the isolate at once; others wait in FIFO order.
+ *   Per route: `RouteFunctions.limits` {timeoutMs?, memoryLimitMb?} may lower the deadline and
+ *   the heap of one route; the Sandbox's own values are the caps (a larger value is clamped to
+ *   them, an absent or invalid one means the cap; memory is at least 8 MB). The limits are part
+ *   of an isolate's identity: a route whose limits change gets a new isolate, like new code.
  * - Failure codes (StepResult.error.code):
  *   HG_ERR_SANDBOX_SYNTAX   the source does not compile, imports something, or does not export a
  *                           function (position in the user's source in the message);
@@ -42,7 +54,8 @@
  *   HG_ERR_SANDBOX_TIMEOUT  the step did not finish within timeoutMs (also load-time top-level code);
  *   HG_ERR_SANDBOX_MEMORY   the isolate hit its heap limit;
  *   HG_ERR_SANDBOX_OUTPUT   map returned undefined, something not JSON-serialisable (function,
- *                           symbol, BigInt, cycle) or more than maxOutputBytes.
+ *                           symbol, BigInt, cycle), more than maxOutputBytes, or arrays/objects
+ *                           nested more than MAX_OUTPUT_DEPTH levels deep.
  *   After TIMEOUT or MEMORY the isolate is gone; the next call for the key builds a new one.
  *   A load failure of TIMEOUT/MEMORY (top-level module code) is reported on the route's first step.
  */
@@ -55,10 +68,14 @@ import {
   prepareFunctionSource,
 } from "./function-source.ts";
 import { isolateRuntime } from "./isolate-runtime.ts";
+import { hookgateLibrary } from "./isolate-stdlib.ts";
 import type { RouteRun, SandboxErrorCode, StepError, StepResult } from "./types.ts";
 
 export const MAX_LOG_LINES = 50;
 export const MAX_LOG_CHARS = 1000;
+/** Deepest nesting of arrays/objects in a map's output: the host (templates, delivery log) walks
+ * outputs recursively on a stack that may be smaller than the isolate's. */
+export const MAX_OUTPUT_DEPTH = 128;
 
 export interface RouteLimits {
   timeoutMs: number;
@@ -88,7 +105,7 @@ type Step = "filter" | "map";
 type Death = "timeout" | "memory" | "disposed" | "internal";
 
 const FILES: Record<Step, string> = { filter: "filter.js", map: "map.js" };
-const RUNTIME_SOURCE = `"use strict";(${isolateRuntime.toString()})`;
+const RUNTIME_SOURCE = `"use strict";((runtime, library) => (shared, config) => runtime(shared, config, library()))(${isolateRuntime.toString()}, ${hookgateLibrary.toString()})`;
 const PHASE_STEP: Record<number, Step> = { 1: "filter", 2: "map" };
 
 /** What the isolate's run() returns, as JSON: see isolate-runtime.ts. */
@@ -112,6 +129,22 @@ type Outcome =
   | { kind: "deadline"; phase: number };
 
 type RunFn = (slot: number, json: string, runMap: boolean, hold: boolean) => string;
+/** run() for several calls at once: slots as char codes, JSONs and answers joined by SEPARATOR. */
+type RunManyFn = (slots: string, jsons: string, runMap: boolean) => string;
+/** Never appears raw in JSON text (control characters are always escaped). */
+const SEPARATOR = "\u0000";
+/** Calls per fast-path crossing: each took <= SLOW_MS, so a batch fits in SYNC_BUDGET_MS. */
+const MAX_BATCH = 8;
+type BatchResult =
+  | { kind: "raw"; raw: string; elapsed: number }
+  | { kind: "retry" }
+  | { kind: "error"; error: unknown };
+interface Batch {
+  slots: number[];
+  jsons: string[];
+  runMap: boolean;
+  done: Array<(result: BatchResult) => void>;
+}
 type CollectFn = (slot: number) => string;
 /** What run() returns when it held a promise back for collect() (see isolate-runtime.ts). */
 const HELD = "held";
@@ -124,6 +157,9 @@ export class RouteIsolate {
   refs = 0;
 
   readonly #limits: RouteLimits;
+  get limits(): RouteLimits {
+    return this.#limits;
+  }
   readonly #onDeath: (entry: RouteIsolate) => void;
   readonly #isolate: ivm.Isolate;
   readonly #shared: SharedArrayBuffer;
@@ -133,6 +169,8 @@ export class RouteIsolate {
   readonly #free: number[] = [];
   readonly #waiters: Array<(slot: number | null) => void> = [];
   #run: ivm.Reference<RunFn> | null = null;
+  #runMany: ivm.Reference<RunManyFn> | null = null;
+  #batch: Batch | null = null;
   #collect: ivm.Reference<CollectFn> | null = null;
   #loadErrors: Partial<Record<Step, StepError>> = {};
   #fatal: { step: Step; error: StepError } | null = null;
@@ -172,6 +210,16 @@ export class RouteIsolate {
       this.#fatal = { step: first, error: this.#deathError(first, errorMessage(err)) };
       this.kill("internal");
     });
+  }
+
+  /** V8's heap statistics of this isolate, or null once it is gone. */
+  heapStatistics(): ivm.HeapStatistics | null {
+    if (this.#death !== null || this.#isolate.isDisposed) return null;
+    try {
+      return this.#isolate.getHeapStatisticsSync();
+    } catch {
+      return null;
+    }
   }
 
   /** Dispose the isolate (idempotent). Calls waiting for a slot get RETRY. */
@@ -239,6 +287,60 @@ export class RouteIsolate {
     this.#policy.markSlow(this.key);
   }
 
+  /** Queue a fast-path call; calls queued in the same tick cross into the isolate together. */
+  #enqueue(slot: number, json: string, runMap: boolean): Promise<BatchResult> {
+    return new Promise((resolve) => {
+      let batch = this.#batch;
+      if (batch === null || batch.slots.length >= MAX_BATCH) {
+        batch = { slots: [], jsons: [], runMap, done: [] };
+        this.#batch = batch;
+        const mine = batch;
+        queueMicrotask(() => this.#flush(mine));
+      }
+      batch.slots.push(slot);
+      batch.jsons.push(json);
+      batch.done.push(resolve);
+    });
+  }
+
+  /** One host-thread crossing for a batch of fast-path calls (see "Batching" in the header). */
+  #flush(batch: Batch): void {
+    if (this.#batch === batch) this.#batch = null;
+    const n = batch.slots.length;
+    const options = { timeout: Math.min(SYNC_BUDGET_MS, this.#limits.timeoutMs) };
+    const t0 = performance.now();
+    let raws: string[];
+    try {
+      if (this.#run === null || this.#runMany === null) throw new Error("The isolate is not ready");
+      if (n === 1) {
+        raws = [
+          this.#run.applySync(
+            undefined,
+            [batch.slots[0] ?? 0, batch.jsons[0] ?? "", batch.runMap, true],
+            options,
+          ),
+        ];
+      } else {
+        const slots = String.fromCharCode(...batch.slots);
+        const joined = batch.jsons.join(SEPARATOR);
+        raws = this.#runMany.applySync(undefined, [slots, joined, batch.runMap], options).split(SEPARATOR);
+      }
+    } catch (error) {
+      if (/timed out/i.test(errorMessage(error)) && !this.#isolate.isDisposed) {
+        // Too slow to run on the host thread: from now on this key runs on the isolate's own
+        // thread; run these events again there, under the real deadlines.
+        this.#demote();
+        this.kill("timeout");
+        for (const done of batch.done) done({ kind: "retry" });
+        return;
+      }
+      for (const done of batch.done) done({ kind: "error", error });
+      return;
+    }
+    const elapsed = (performance.now() - t0) / n;
+    for (let i = 0; i < n; i++) batch.done[i]?.({ kind: "raw", raw: raws[i] ?? "", elapsed });
+  }
+
   #wait(): Promise<number | null> {
     return new Promise((resolve) => this.#waiters.push(resolve));
   }
@@ -267,21 +369,16 @@ export class RouteIsolate {
     let pending: Promise<unknown>;
     if (sync) {
       // Fast path: usually the whole run finishes inside applySync and no timer is needed.
-      try {
-        const raw = run.applySync(undefined, [slot, json, runMap, true], {
-          timeout: Math.min(SYNC_BUDGET_MS, timeoutMs),
-        });
-        if (raw !== HELD) return this.#fromEnvelope(raw, performance.now() - t0, mapError, true);
-        pending = collect.applySync(undefined, [slot], { result: { promise: true } });
-      } catch (error) {
-        if (/timed out/i.test(errorMessage(error)) && !this.#isolate.isDisposed) {
-          // Too slow to run on the host thread: from now on this key runs on the isolate's own
-          // thread; run this event again there, under the real deadlines.
-          this.#demote();
-          this.kill("timeout");
-          return RETRY;
+      const r = await this.#enqueue(slot, json, runMap);
+      if (r.kind === "retry") return RETRY;
+      if (r.kind === "error") pending = Promise.reject(r.error);
+      else if (r.raw !== HELD) return this.#fromEnvelope(r.raw, r.elapsed, mapError, true);
+      else {
+        try {
+          pending = collect.applySync(undefined, [slot], { result: { promise: true } });
+        } catch (error) {
+          pending = Promise.reject(error);
         }
-        pending = Promise.reject(error);
       }
     } else {
       this.#asyncInFlight++;
@@ -455,6 +552,7 @@ export class RouteIsolate {
     const config = JSON.stringify({
       slots: this.#limits.maxConcurrent,
       maxOutputBytes: this.#limits.maxOutputBytes,
+      maxOutputDepth: MAX_OUTPUT_DEPTH,
       maxLogLines: MAX_LOG_LINES,
       maxLogChars: MAX_LOG_CHARS,
       files: { [FILES.filter]: prepared.filter?.lineOffset ?? 0, [FILES.map]: prepared.map?.lineOffset ?? 0 },
@@ -465,10 +563,11 @@ export class RouteIsolate {
       {
         result: { reference: true },
       },
-    )) as ivm.Reference<{ install: unknown; run: unknown; collect: unknown }>;
+    )) as ivm.Reference<{ install: unknown; run: unknown; runMany: unknown; collect: unknown }>;
     const install = (await api.get("install", { reference: true })) as ivm.Reference<unknown>;
     const run = (await api.get("run", { reference: true })) as ivm.Reference<RunFn>;
     const collect = (await api.get("collect", { reference: true })) as ivm.Reference<CollectFn>;
+    const runMany = (await api.get("runMany", { reference: true })) as ivm.Reference<RunManyFn>;
 
     const namespaces: Partial<Record<Step, ivm.Reference<unknown>>> = {};
     for (const step of ["filter", "map"] as const) {
@@ -493,6 +592,7 @@ export class RouteIsolate {
       }
     }
     this.#collect = collect;
+    this.#runMany = runMany;
     this.#run = run;
   }
 

@@ -38,6 +38,17 @@ export interface RouteFunctions {
   key: string;
   filter?: string | null;
   map?: string | null;
+  /** This route's own limits, each clamped to the Sandbox's (which are the maxima); see run-route.ts. */
+  limits?: RouteLimitsIn;
+}
+
+/**
+ * Per-route limits. Absent, non-finite or non-positive values mean "the Sandbox's value"; larger
+ * values are lowered to it; memoryLimitMb below 8 is raised to 8.
+ */
+export interface RouteLimitsIn {
+  timeoutMs?: number;
+  memoryLimitMb?: number;
 }
 
 /** filter is null when there is no filter; map is null when there is no map or the filter did not pass. */
@@ -47,9 +58,9 @@ export interface RouteRun {
 }
 
 export interface SandboxOptions {
-  /** Deadline per step (filter, map), covering awaited work too. */
+  /** Deadline per step (filter, map), covering awaited work too; also the maximum per route. */
   timeoutMs: number;
-  /** Heap limit per isolate; values below 8 are raised to 8. */
+  /** Heap limit per isolate; values below 8 are raised to 8; also the maximum per route. */
   memoryLimitMb: number;
   /** Default 1000; idle isolates beyond it are evicted, least recently used first. */
   maxIsolates?: number;
@@ -57,4 +68,13 @@ export interface SandboxOptions {
   maxConcurrentPerIsolate?: number;
   /** Default 1 MiB of UTF-8 JSON. */
   maxOutputBytes?: number;
+}
+
+/** Sandbox.heapStatistics(): V8's figures summed over the live route isolates. */
+export interface SandboxHeapStatistics {
+  isolates: number;
+  usedHeapBytes: number;
+  totalHeapBytes: number;
+  externalBytes: number;
+  heapLimitBytes: number;
 }
