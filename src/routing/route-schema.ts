@@ -77,6 +77,14 @@ const SourcesSchema = z
   .max(100)
   .describe("Only events from these sources, by id (src_…) or kind (emailengine, …); absent: every source");
 
+/** The route's own function limits; the gateway's HOOKGATE_FUNCTION_* settings are the maxima. */
+export const FunctionLimitsSchema = z
+  .strictObject({
+    timeoutMs: z.int().min(10).max(60_000).optional().describe("Deadline of one filter or map call"),
+    memoryLimitMb: z.int().min(8).max(1024).optional().describe("Heap limit of the route's isolate"),
+  })
+  .describe("Lowered to the gateway's caps when larger");
+
 const routeFields = {
   name: z.string().trim().min(1).max(200),
   enabled: z.boolean().default(true),
@@ -84,6 +92,7 @@ const routeFields = {
   sources: SourcesSchema.optional(),
   filter: FunctionSourceSchema.optional(),
   map: FunctionSourceSchema.optional(),
+  limits: FunctionLimitsSchema.optional(),
   template: TemplateSchema.nullable().optional(),
   target: TargetSchema,
   retry: RetrySchema.prefault({}),
@@ -110,6 +119,7 @@ export const RoutePatchSchema = z
     sources: SourcesSchema.nullable().optional().describe("null removes the restriction"),
     filter: FunctionSourceSchema.optional(),
     map: FunctionSourceSchema.optional(),
+    limits: FunctionLimitsSchema.nullable().optional(),
     template: TemplateSchema.nullable().optional(),
     target: z
       .strictObject({
@@ -129,7 +139,8 @@ export const RoutePatchSchema = z
 export type RoutePatch = z.infer<typeof RoutePatchSchema>;
 
 /** A stored route: what was given, with every default applied, plus identity and version. */
-export interface Route extends Omit<RouteIn, "filter" | "map" | "template"> {
+export interface Route extends Omit<RouteIn, "filter" | "map" | "template" | "limits"> {
+  limits?: RouteIn["limits"] | null;
   id: string;
   version: number;
   createdAt: string;
@@ -158,6 +169,10 @@ export const RouteOutSchema = z
     sources: z.array(z.string()).optional().describe("Only events from these source ids or kinds"),
     filter: z.string().nullable(),
     map: z.string().nullable(),
+    limits: z
+      .object({ timeoutMs: z.int().optional(), memoryLimitMb: z.int().optional() })
+      .nullable()
+      .optional(),
     template: z.unknown().nullable(),
     target: z.object({
       url: z.string(),

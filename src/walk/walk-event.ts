@@ -42,7 +42,10 @@ async function walkRoute(route: CompiledRoute, event: HookgateEvent, sandbox: Sa
   const base = { route, fired: false, filter: null, map: null, rendered: null, error: null };
   const { filter, map } = route.route;
   let run: RouteRun = { filter: null, map: null };
-  if (filter || map) run = await sandbox.runRoute({ key: route.key, filter, map }, event);
+  if (filter || map) {
+    const limits = route.route.limits ?? undefined;
+    run = await sandbox.runRoute({ key: route.key, filter, map, ...(limits ? { limits } : {}) }, event);
+  }
   const error = stepError(run.filter, "filter") ?? stepError(run.map, "map");
   if (error) return { ...base, skipped: null, ...run, error };
   if (run.filter && run.filter.value !== true) return { ...base, skipped: null, ...run };

@@ -358,6 +358,32 @@ describe("events to deliveries", () => {
     }
   });
 
+  it("applies a route's own function deadline, below the gateway's", async () => {
+    const res = await gw.call("POST", "/v1/dry-run", {
+      event: event(),
+      route: {
+        name: "tight",
+        target: { url: sink.url() },
+        limits: { timeoutMs: 20 },
+        // Busy for ~60 ms: within the gateway's 250 ms, beyond the route's own 20 ms.
+        filter:
+          "export default () => { const end = Date.now() + 60; while (Date.now() < end) {} return true }",
+      },
+    });
+    assert.equal(res.status, 200, JSON.stringify(res.json));
+    assert.equal(res.json.results[0].filter.error.code, "HG_ERR_SANDBOX_TIMEOUT");
+    const relaxed = await gw.call("POST", "/v1/dry-run", {
+      event: event(),
+      route: {
+        name: "relaxed",
+        target: { url: sink.url() },
+        filter:
+          "export default () => { const end = Date.now() + 60; while (Date.now() < end) {} return true }",
+      },
+    });
+    assert.equal(relaxed.json.results[0].filter.result, true);
+  });
+
   it("records a map that throws as a failed delivery and sends nothing for it", async () => {
     const route = await createRoute({
       map: "export default (e) => { throw new Error('no subject for ' + e.id) }",
