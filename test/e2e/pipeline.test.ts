@@ -1,39 +1,17 @@
 import assert from "node:assert/strict";
-import { after, before, beforeEach, describe, it } from "node:test";
+import { beforeEach, describe, it } from "node:test";
 import { Webhook } from "standardwebhooks";
-import { startTestGateway, type TestGateway } from "../helpers/gateway.ts";
-import { type RedisServer, startRedisServer } from "../helpers/redis-server.ts";
-import { Sink } from "../helpers/sink.ts";
+import { useGateway } from "../helpers/fixture.ts";
 import { waitUntil } from "../helpers/wait.ts";
 
-let redis: RedisServer;
-let sink: Sink;
-let gw: TestGateway;
+const fx = useGateway();
 
-before(async () => {
-  redis = await startRedisServer();
-  sink = await new Sink().listen();
-  gw = await startTestGateway(redis.url);
-});
-
-after(async () => {
-  await gw?.close();
-  await sink?.close();
-  await redis?.stop();
-});
-
-beforeEach(async () => {
-  // Each test starts from no routes and a sink that says 200.
-  const { json } = await gw.call("GET", "/v1/routes");
-  for (const r of json.routes) await gw.call("DELETE", `/v1/routes/${r.id}`);
-  sink.requests.length = 0;
-  sink.respond = () => ({ status: 200, body: "ok" });
-});
+beforeEach(() => fx.reset());
 
 async function createRoute(fields: Record<string, unknown> = {}) {
-  const res = await gw.call("POST", "/v1/routes", {
+  const res = await fx.gw.call("POST", "/v1/routes", {
     name: "r",
-    target: { url: sink.url() },
+    target: { url: fx.sink.url() },
     retry: { scheduleMs: [50, 50] },
     ...fields,
   });
@@ -60,34 +38,34 @@ describe("routes API", () => {
     assert.equal(created.target.timeoutMs, 10000);
     assert.equal(created.target.signing.scheme, "standard-webhooks");
     assert.match(created.target.signing.secret, /^whsec_/);
-    const fetched = await gw.call("GET", `/v1/routes/${created.id}`);
+    const fetched = await fx.gw.call("GET", `/v1/routes/${created.id}`);
     assert.equal(fetched.status, 200);
     assert.equal(fetched.json.target.signing.secret, undefined);
     assert.equal(fetched.json.name, "billing");
   });
 
   it("answers 400 naming an unknown field, also a nested one", async () => {
-    const top = await gw.call("POST", "/v1/routes", {
+    const top = await fx.gw.call("POST", "/v1/routes", {
       name: "x",
-      target: { url: sink.url() },
+      target: { url: fx.sink.url() },
       colour: "red",
     });
     assert.equal(top.status, 400);
     assert.equal(top.json.error.code, "HG_ERR_VALIDATION");
     assert.ok(top.json.error.details.some((d: { path: string }) => d.path === "colour"));
-    const nested = await gw.call("POST", "/v1/routes", {
+    const nested = await fx.gw.call("POST", "/v1/routes", {
       name: "x",
-      target: { url: sink.url(), verb: "GET" },
+      target: { url: fx.sink.url(), verb: "GET" },
     });
     assert.equal(nested.status, 400);
     assert.ok(nested.json.error.details.some((d: { path: string }) => d.path === "target.verb"));
   });
 
   it("answers 400 for an invalid or refused target URL", async () => {
-    const bad = await gw.call("POST", "/v1/routes", { name: "x", target: { url: "not a url" } });
+    const bad = await fx.gw.call("POST", "/v1/routes", { name: "x", target: { url: "not a url" } });
     assert.equal(bad.status, 400);
     assert.ok(bad.json.error.details.some((d: { path: string }) => d.path === "target.url"));
-    const ftp = await gw.call("POST", "/v1/routes", { name: "x", target: { url: "ftp://127.0.0.1/x" } });
+    const ftp = await fx.gw.call("POST", "/v1/routes", { name: "x", target: { url: "ftp://127.0.0.1/x" } });
     assert.equal(ftp.status, 400);
     // Only 127.0.0.1/32 is allowed in these tests: other loopback forms are refused at save time.
     for (const url of [
@@ -96,32 +74,32 @@ describe("routes API", () => {
       "http://[::ffff:127.0.0.2]/x",
       "http://[::1]/x",
     ]) {
-      const res = await gw.call("POST", "/v1/routes", { name: "x", target: { url } });
+      const res = await fx.gw.call("POST", "/v1/routes", { name: "x", target: { url } });
       assert.equal(res.status, 400, url);
       assert.equal(res.json.error.code, "HG_ERR_TARGET_BLOCKED", url);
     }
   });
 
   it("needs the bearer token", async () => {
-    const none = await gw.app.inject({ method: "GET", url: "/v1/routes" });
+    const none = await fx.gw.app.inject({ method: "GET", url: "/v1/routes" });
     assert.equal(none.statusCode, 401);
     assert.equal(JSON.parse(none.body).error.code, "HG_ERR_UNAUTHORIZED");
-    const wrong = await gw.call("GET", "/v1/routes", undefined, { authorization: "Bearer nope" });
+    const wrong = await fx.gw.call("GET", "/v1/routes", undefined, { authorization: "Bearer nope" });
     assert.equal(wrong.status, 401);
   });
 
   it("answers 404 in the error shape for unknown routes and endpoints", async () => {
-    const route = await gw.call("GET", "/v1/routes/rte_missing");
+    const route = await fx.gw.call("GET", "/v1/routes/rte_missing");
     assert.equal(route.status, 404);
     assert.equal(route.json.error.code, "HG_ERR_NOT_FOUND");
-    const endpoint = await gw.call("GET", "/v1/nothing-here");
+    const endpoint = await fx.gw.call("GET", "/v1/nothing-here");
     assert.equal(endpoint.status, 404);
     assert.equal(endpoint.json.error.code, "HG_ERR_NOT_FOUND");
   });
 
   it("patches a route, bumping its version and keeping the secret", async () => {
     const created = await createRoute();
-    const patched = await gw.call("PATCH", `/v1/routes/${created.id}`, {
+    const patched = await fx.gw.call("PATCH", `/v1/routes/${created.id}`, {
       name: "renamed",
       target: { timeoutMs: 2000 },
     });
@@ -129,50 +107,50 @@ describe("routes API", () => {
     assert.equal(patched.json.version, 2);
     assert.equal(patched.json.name, "renamed");
     assert.equal(patched.json.target.timeoutMs, 2000);
-    assert.equal(patched.json.target.url, sink.url());
+    assert.equal(patched.json.target.url, fx.sink.url());
     assert.equal(patched.json.target.signing.secret, undefined);
   });
 
   it("never shows credential headers again after creation", async () => {
     const created = await createRoute({
-      target: { url: sink.url(), headers: { Authorization: "Bearer s3cret", "X-Team": "ops" } },
+      target: { url: fx.sink.url(), headers: { Authorization: "Bearer s3cret", "X-Team": "ops" } },
     });
     assert.equal(created.target.headers.Authorization, "Bearer s3cret");
-    const fetched = await gw.call("GET", `/v1/routes/${created.id}`);
+    const fetched = await fx.gw.call("GET", `/v1/routes/${created.id}`);
     assert.equal(fetched.json.target.headers.Authorization, "[redacted]");
     assert.equal(fetched.json.target.headers["X-Team"], "ops");
   });
 
   it("deletes a route", async () => {
     const created = await createRoute();
-    assert.equal((await gw.call("DELETE", `/v1/routes/${created.id}`)).status, 204);
-    assert.equal((await gw.call("GET", `/v1/routes/${created.id}`)).status, 404);
-    assert.equal((await gw.call("DELETE", `/v1/routes/${created.id}`)).status, 404);
+    assert.equal((await fx.gw.call("DELETE", `/v1/routes/${created.id}`)).status, 204);
+    assert.equal((await fx.gw.call("GET", `/v1/routes/${created.id}`)).status, 404);
+    assert.equal((await fx.gw.call("DELETE", `/v1/routes/${created.id}`)).status, 404);
   });
 
   it("sets the walk order and refuses an order that does not name every route", async () => {
     const a = await createRoute({ name: "a" });
     const b = await createRoute({ name: "b" });
-    const listed = await gw.call("GET", "/v1/routes");
+    const listed = await fx.gw.call("GET", "/v1/routes");
     assert.deepEqual(
       listed.json.routes.map((r: { id: string }) => r.id),
       [a.id, b.id],
     );
-    const reordered = await gw.call("PUT", "/v1/routes/order", { ids: [b.id, a.id] });
+    const reordered = await fx.gw.call("PUT", "/v1/routes/order", { ids: [b.id, a.id] });
     assert.equal(reordered.status, 200);
     assert.deepEqual(
       reordered.json.routes.map((r: { id: string }) => r.id),
       [b.id, a.id],
     );
-    const partial = await gw.call("PUT", "/v1/routes/order", { ids: [a.id] });
+    const partial = await fx.gw.call("PUT", "/v1/routes/order", { ids: [a.id] });
     assert.equal(partial.status, 409);
-    const duplicate = await gw.call("PUT", "/v1/routes/order", { ids: [a.id, a.id] });
+    const duplicate = await fx.gw.call("PUT", "/v1/routes/order", { ids: [a.id, a.id] });
     assert.equal(duplicate.status, 409);
   });
 
   it("uploads functions as raw JavaScript and reports syntax errors with line and column", async () => {
     const created = await createRoute();
-    const ok = await gw.call(
+    const ok = await fx.gw.call(
       "PUT",
       `/v1/routes/${created.id}/filter`,
       "export default (e) => e.type === 'x'",
@@ -183,7 +161,7 @@ describe("routes API", () => {
     assert.equal(ok.status, 200, JSON.stringify(ok.json));
     assert.equal(ok.json.filter, "export default (e) => e.type === 'x'");
     assert.equal(ok.json.version, 2);
-    const broken = await gw.call(
+    const broken = await fx.gw.call(
       "PUT",
       `/v1/routes/${created.id}/map`,
       "export default (e) => {\n  return e.(;\n}",
@@ -195,15 +173,15 @@ describe("routes API", () => {
     assert.equal(broken.json.error.code, "HG_ERR_FUNCTION_SYNTAX");
     assert.equal(broken.json.error.details.line, 2);
     assert.equal(typeof broken.json.error.details.column, "number");
-    const removed = await gw.call("DELETE", `/v1/routes/${created.id}/filter`);
+    const removed = await fx.gw.call("DELETE", `/v1/routes/${created.id}/filter`);
     assert.equal(removed.status, 200);
     assert.equal(removed.json.filter, null);
   });
 
   it("refuses a route whose filter does not compile", async () => {
-    const res = await gw.call("POST", "/v1/routes", {
+    const res = await fx.gw.call("POST", "/v1/routes", {
       name: "x",
-      target: { url: sink.url() },
+      target: { url: fx.sink.url() },
       filter: "return payload.data.subject.includes(",
     });
     assert.equal(res.status, 400);
@@ -211,10 +189,10 @@ describe("routes API", () => {
   });
 
   it("answers 413 for a body over the limit and 400 for malformed JSON", async () => {
-    const big = await gw.call("POST", "/v1/events", { type: "x", data: "a".repeat(1024 * 1024 + 10) });
+    const big = await fx.gw.call("POST", "/v1/events", { type: "x", data: "a".repeat(1024 * 1024 + 10) });
     assert.equal(big.status, 413);
     assert.equal(big.json.error.code, "HG_ERR_BODY_TOO_LARGE");
-    const malformed = await gw.call("POST", "/v1/events", "{nope", { "content-type": "application/json" });
+    const malformed = await fx.gw.call("POST", "/v1/events", "{nope", { "content-type": "application/json" });
     assert.equal(malformed.status, 400);
     assert.equal(malformed.json.error.code, "HG_ERR_BAD_JSON");
   });
@@ -223,10 +201,10 @@ describe("routes API", () => {
 describe("events to deliveries", () => {
   it("delivers an event signed with Standard Webhooks, verified by the standardwebhooks package", async () => {
     const route = await createRoute();
-    const res = await gw.call("POST", "/v1/events", event({ id: "evt-signed-1" }));
+    const res = await fx.gw.call("POST", "/v1/events", event({ id: "evt-signed-1" }));
     assert.equal(res.status, 202);
     assert.deepEqual(res.json.events, [{ id: "evt-signed-1", duplicate: false }]);
-    const [req] = await sink.waitFor(1);
+    const [req] = await fx.sink.waitFor(1);
     assert.ok(req);
     const verified = new Webhook(route.target.signing.secret).verify(req.body, {
       "webhook-id": String(req.headers["webhook-id"]),
@@ -249,44 +227,44 @@ describe("events to deliveries", () => {
 
   it("takes one event, an array, or {events: [...]}", async () => {
     await createRoute();
-    const one = await gw.call("POST", "/v1/events", event());
-    const many = await gw.call("POST", "/v1/events", [event(), event()]);
-    const wrapped = await gw.call("POST", "/v1/events", { events: [event(), event(), event()] });
+    const one = await fx.gw.call("POST", "/v1/events", event());
+    const many = await fx.gw.call("POST", "/v1/events", [event(), event()]);
+    const wrapped = await fx.gw.call("POST", "/v1/events", { events: [event(), event(), event()] });
     assert.equal(one.json.events.length, 1);
     assert.equal(many.json.events.length, 2);
     assert.equal(wrapped.json.events.length, 3);
     for (const e of [...one.json.events, ...many.json.events, ...wrapped.json.events])
       assert.match(e.id, /^evt_/);
-    await sink.waitFor(6);
+    await fx.sink.waitFor(6);
   });
 
   it("rejects an invalid event with the path of the problem and stores nothing", async () => {
     await createRoute();
-    const res = await gw.call("POST", "/v1/events", [event(), { data: {} }]);
+    const res = await fx.gw.call("POST", "/v1/events", [event(), { data: {} }]);
     assert.equal(res.status, 400);
     assert.ok(
       res.json.error.details.some((d: { path: string }) => d.path === "1.type"),
       JSON.stringify(res.json),
     );
-    const good = await gw.call("POST", "/v1/events", event({ id: "after-bad" }));
+    const good = await fx.gw.call("POST", "/v1/events", event({ id: "after-bad" }));
     assert.equal(good.status, 202);
-    await sink.waitFor(1);
+    await fx.sink.waitFor(1);
     await new Promise((r) => setTimeout(r, 300));
-    assert.equal(sink.requests.length, 1, "the batch with an invalid event was not partly accepted");
+    assert.equal(fx.sink.requests.length, 1, "the batch with an invalid event was not partly accepted");
   });
 
   it("does not deliver an event id twice", async () => {
     await createRoute();
-    const first = await gw.call("POST", "/v1/events", event({ id: "dup-1" }));
-    const again = await gw.call("POST", "/v1/events", [event({ id: "dup-1" }), event({ id: "dup-2" })]);
+    const first = await fx.gw.call("POST", "/v1/events", event({ id: "dup-1" }));
+    const again = await fx.gw.call("POST", "/v1/events", [event({ id: "dup-1" }), event({ id: "dup-2" })]);
     assert.deepEqual(first.json.events, [{ id: "dup-1", duplicate: false }]);
     assert.deepEqual(again.json.events, [
       { id: "dup-1", duplicate: true },
       { id: "dup-2", duplicate: false },
     ]);
-    await sink.waitFor(2);
+    await fx.sink.waitFor(2);
     await new Promise((r) => setTimeout(r, 300));
-    assert.equal(sink.requests.length, 2);
+    assert.equal(fx.sink.requests.length, 2);
   });
 
   it("walks routes in order, honours event globs, filters, maps and stop", async () => {
@@ -295,16 +273,16 @@ describe("events to deliveries", () => {
       events: ["message*"],
       filter: "export default (e) => e.data.subject.startsWith('Invoice')",
       map: "export default (e) => ({ invoice: e.data.subject, from: e.data.from.address })",
-      target: { url: sink.url("/invoices") },
+      target: { url: fx.sink.url("/invoices") },
       stop: true,
     });
-    await createRoute({ name: "everything", target: { url: sink.url("/all") } });
-    await createRoute({ name: "bounces only", events: ["bounce"], target: { url: sink.url("/bounces") } });
+    await createRoute({ name: "everything", target: { url: fx.sink.url("/all") } });
+    await createRoute({ name: "bounces only", events: ["bounce"], target: { url: fx.sink.url("/bounces") } });
 
-    await gw.call("POST", "/v1/events", event({ id: "walk-1" })); // invoices fires and stops the walk
-    await gw.call("POST", "/v1/events", event({ id: "walk-2", data: { subject: "Hello", from: {} } })); // falls through
-    await gw.call("POST", "/v1/events", event({ id: "walk-3", type: "bounce" })); // all + bounces
-    const reqs = await sink.waitFor(4);
+    await fx.gw.call("POST", "/v1/events", event({ id: "walk-1" })); // invoices fires and stops the walk
+    await fx.gw.call("POST", "/v1/events", event({ id: "walk-2", data: { subject: "Hello", from: {} } })); // falls through
+    await fx.gw.call("POST", "/v1/events", event({ id: "walk-3", type: "bounce" })); // all + bounces
+    const reqs = await fx.sink.waitFor(4);
     await new Promise((r) => setTimeout(r, 300));
     const seen = reqs.map((r) => `${r.url} ${JSON.parse(r.body).id ?? JSON.parse(r.body).invoice}`).sort();
     assert.deepEqual(seen, ["/all walk-2", "/all walk-3", "/bounces walk-3", "/invoices Invoice 42"]);
@@ -312,12 +290,12 @@ describe("events to deliveries", () => {
     assert.deepEqual(JSON.parse(invoiceReq?.body ?? ""), { invoice: "Invoice 42", from: "ada@example.com" });
 
     // Moving "everything" first: it has no stop, so both fire for walk-4.
-    const { json } = await gw.call("GET", "/v1/routes");
+    const { json } = await fx.gw.call("GET", "/v1/routes");
     const ids = json.routes.map((r: { id: string }) => r.id);
-    await gw.call("PUT", "/v1/routes/order", { ids: [ids[1], invoices.id, ids[2]] });
-    sink.requests.length = 0;
-    await gw.call("POST", "/v1/events", event({ id: "walk-4" }));
-    const after4 = await sink.waitFor(2);
+    await fx.gw.call("PUT", "/v1/routes/order", { ids: [ids[1], invoices.id, ids[2]] });
+    fx.sink.requests.length = 0;
+    await fx.gw.call("POST", "/v1/events", event({ id: "walk-4" }));
+    const after4 = await fx.sink.waitFor(2);
     assert.deepEqual(after4.map((r) => r.url).sort(), ["/all", "/invoices"]);
   });
 
@@ -326,11 +304,11 @@ describe("events to deliveries", () => {
       filter: "if (payload.account !== 'acme') return false;\nreturn true;",
       map: "return { account: payload.account, subject: payload.data.subject };",
     });
-    await gw.call("POST", "/v1/events", event({ account: "other" }));
-    await gw.call("POST", "/v1/events", event({ account: "acme" }));
-    const [req] = await sink.waitFor(1);
+    await fx.gw.call("POST", "/v1/events", event({ account: "other" }));
+    await fx.gw.call("POST", "/v1/events", event({ account: "acme" }));
+    const [req] = await fx.sink.waitFor(1);
     await new Promise((r) => setTimeout(r, 300));
-    assert.equal(sink.requests.length, 1);
+    assert.equal(fx.sink.requests.length, 1);
     assert.deepEqual(JSON.parse(req?.body ?? ""), { account: "acme", subject: "Invoice 42" });
   });
 
@@ -338,18 +316,18 @@ describe("events to deliveries", () => {
     const runaway = await createRoute({
       name: "runaway",
       filter: "export default () => { while (true) {} }",
-      target: { url: sink.url("/runaway") },
+      target: { url: fx.sink.url("/runaway") },
     });
-    await createRoute({ name: "healthy", target: { url: sink.url("/healthy") } });
-    await gw.call("POST", "/v1/events", [
+    await createRoute({ name: "healthy", target: { url: fx.sink.url("/healthy") } });
+    await fx.gw.call("POST", "/v1/events", [
       event({ id: "loop-1" }),
       event({ id: "loop-2" }),
       event({ id: "loop-3" }),
     ]);
-    const reqs = await sink.waitFor(3);
+    const reqs = await fx.sink.waitFor(3);
     assert.ok(reqs.every((r) => r.url === "/healthy"));
     const failed = await waitUntil(async () => {
-      const { json } = await gw.call("GET", `/v1/deliveries?routeId=${runaway.id}&status=failed`);
+      const { json } = await fx.gw.call("GET", `/v1/deliveries?routeId=${runaway.id}&status=failed`);
       return json.deliveries.length === 3 ? json.deliveries : undefined;
     });
     for (const d of failed) {
@@ -359,11 +337,11 @@ describe("events to deliveries", () => {
   });
 
   it("applies a route's own function deadline, below the gateway's", async () => {
-    const res = await gw.call("POST", "/v1/dry-run", {
+    const res = await fx.gw.call("POST", "/v1/dry-run", {
       event: event(),
       route: {
         name: "tight",
-        target: { url: sink.url() },
+        target: { url: fx.sink.url() },
         limits: { timeoutMs: 20 },
         // Busy for ~60 ms: within the gateway's 250 ms, beyond the route's own 20 ms.
         filter:
@@ -372,11 +350,11 @@ describe("events to deliveries", () => {
     });
     assert.equal(res.status, 200, JSON.stringify(res.json));
     assert.equal(res.json.results[0].filter.error.code, "HG_ERR_SANDBOX_TIMEOUT");
-    const relaxed = await gw.call("POST", "/v1/dry-run", {
+    const relaxed = await fx.gw.call("POST", "/v1/dry-run", {
       event: event(),
       route: {
         name: "relaxed",
-        target: { url: sink.url() },
+        target: { url: fx.sink.url() },
         filter:
           "export default () => { const end = Date.now() + 60; while (Date.now() < end) {} return true }",
       },
@@ -388,29 +366,29 @@ describe("events to deliveries", () => {
     const route = await createRoute({
       map: "export default (e) => { throw new Error('no subject for ' + e.id) }",
     });
-    await gw.call("POST", "/v1/events", event({ id: "throws-1" }));
+    await fx.gw.call("POST", "/v1/events", event({ id: "throws-1" }));
     const [d] = await waitUntil(async () => {
-      const { json } = await gw.call("GET", `/v1/deliveries?routeId=${route.id}`);
+      const { json } = await fx.gw.call("GET", `/v1/deliveries?routeId=${route.id}`);
       return json.deliveries.length ? json.deliveries : undefined;
     });
     assert.equal(d.status, "failed");
     assert.equal(d.error.code, "HG_ERR_SANDBOX_THROW");
     assert.match(d.error.message, /no subject for throws-1/);
-    assert.equal(sink.requests.length, 0);
+    assert.equal(fx.sink.requests.length, 0);
   });
 
   it("retries on the route's schedule with the same webhook-id, then records success", async () => {
     const route = await createRoute({ retry: { scheduleMs: [100, 100, 100] } });
     let n = 0;
-    sink.respond = () => (++n <= 2 ? { status: 503, body: "busy" } : { status: 200, body: "fine" });
-    await gw.call("POST", "/v1/events", event({ id: "retry-1" }));
-    const reqs = await sink.waitFor(3);
+    fx.sink.respond = () => (++n <= 2 ? { status: 503, body: "busy" } : { status: 200, body: "fine" });
+    await fx.gw.call("POST", "/v1/events", event({ id: "retry-1" }));
+    const reqs = await fx.sink.waitFor(3);
     assert.equal(new Set(reqs.map((r) => r.headers["webhook-id"])).size, 1);
     const d = await waitUntil(async () => {
-      const { json } = await gw.call("GET", `/v1/deliveries?routeId=${route.id}&status=succeeded`);
+      const { json } = await fx.gw.call("GET", `/v1/deliveries?routeId=${route.id}&status=succeeded`);
       return json.deliveries[0];
     });
-    const full = await gw.call("GET", `/v1/deliveries/${d.id}`);
+    const full = await fx.gw.call("GET", `/v1/deliveries/${d.id}`);
     assert.equal(full.json.status, "succeeded");
     assert.equal(full.json.attempts.length, 3);
     assert.deepEqual(
@@ -423,75 +401,77 @@ describe("events to deliveries", () => {
 
   it("gives up after the schedule, does not retry a 400, and can be retried by hand", async () => {
     const route = await createRoute({ retry: { scheduleMs: [50] } });
-    sink.respond = () => ({ status: 500 });
-    await gw.call("POST", "/v1/events", event({ id: "exhaust-1" }));
+    fx.sink.respond = () => ({ status: 500 });
+    await fx.gw.call("POST", "/v1/events", event({ id: "exhaust-1" }));
     const failed = await waitUntil(async () => {
-      const { json } = await gw.call("GET", `/v1/deliveries?routeId=${route.id}&status=failed`);
+      const { json } = await fx.gw.call("GET", `/v1/deliveries?routeId=${route.id}&status=failed`);
       return json.deliveries[0];
     });
     assert.equal(failed.attemptCount, 2);
-    assert.equal(sink.requests.length, 2);
+    assert.equal(fx.sink.requests.length, 2);
 
-    sink.requests.length = 0;
-    sink.respond = () => ({ status: 400, body: "bad" });
-    await gw.call("POST", "/v1/events", event({ id: "client-error-1" }));
+    fx.sink.requests.length = 0;
+    fx.sink.respond = () => ({ status: 400, body: "bad" });
+    await fx.gw.call("POST", "/v1/events", event({ id: "client-error-1" }));
     await waitUntil(async () => {
-      const { json } = await gw.call("GET", `/v1/deliveries?routeId=${route.id}&status=failed`);
+      const { json } = await fx.gw.call("GET", `/v1/deliveries?routeId=${route.id}&status=failed`);
       return json.deliveries.length === 2 || undefined;
     });
-    assert.equal(sink.requests.length, 1, "a 400 is not retried");
+    assert.equal(fx.sink.requests.length, 1, "a 400 is not retried");
 
-    sink.respond = () => ({ status: 200 });
-    const retry = await gw.call("POST", `/v1/deliveries/${failed.id}/retry`);
+    fx.sink.respond = () => ({ status: 200 });
+    const retry = await fx.gw.call("POST", `/v1/deliveries/${failed.id}/retry`);
     assert.equal(retry.status, 202);
     await waitUntil(
-      async () => (await gw.call("GET", `/v1/deliveries/${failed.id}`)).json.status === "succeeded",
+      async () => (await fx.gw.call("GET", `/v1/deliveries/${failed.id}`)).json.status === "succeeded",
     );
-    const again = await gw.call("POST", "/v1/deliveries/dlv_missing/retry");
+    const again = await fx.gw.call("POST", "/v1/deliveries/dlv_missing/retry");
     assert.equal(again.status, 404);
   });
 
   it("records a redirect as a failed attempt and never follows it", async () => {
     const route = await createRoute({ retry: { scheduleMs: [] } });
-    sink.respond = (req) =>
-      req.url === "/hook" ? { status: 302, headers: { location: sink.url("/elsewhere") } } : { status: 200 };
-    await gw.call("POST", "/v1/events", event({ id: "redirect-1" }));
+    fx.sink.respond = (req) =>
+      req.url === "/hook"
+        ? { status: 302, headers: { location: fx.sink.url("/elsewhere") } }
+        : { status: 200 };
+    await fx.gw.call("POST", "/v1/events", event({ id: "redirect-1" }));
     const d = await waitUntil(async () => {
-      const { json } = await gw.call("GET", `/v1/deliveries?routeId=${route.id}&status=failed`);
+      const { json } = await fx.gw.call("GET", `/v1/deliveries?routeId=${route.id}&status=failed`);
       return json.deliveries[0];
     });
-    const full = await gw.call("GET", `/v1/deliveries/${d.id}`);
+    const full = await fx.gw.call("GET", `/v1/deliveries/${d.id}`);
     assert.equal(full.json.attempts[0].statusCode, 302);
     assert.deepEqual(
-      sink.requests.map((r) => r.url),
+      fx.sink.requests.map((r) => r.url),
       ["/hook"],
     );
   });
 
   it("gives up on a target slower than its timeout and records E_TIMEOUT", async () => {
     const route = await createRoute({
-      target: { url: sink.url(), timeoutMs: 200 },
+      target: { url: fx.sink.url(), timeoutMs: 200 },
       retry: { scheduleMs: [] },
     });
-    sink.respond = () => ({ status: 200, delayMs: 1500 });
-    await gw.call("POST", "/v1/events", event({ id: "slow-1" }));
+    fx.sink.respond = () => ({ status: 200, delayMs: 1500 });
+    await fx.gw.call("POST", "/v1/events", event({ id: "slow-1" }));
     const d = await waitUntil(async () => {
-      const { json } = await gw.call("GET", `/v1/deliveries?routeId=${route.id}&status=failed`);
+      const { json } = await fx.gw.call("GET", `/v1/deliveries?routeId=${route.id}&status=failed`);
       return json.deliveries[0];
     });
-    const full = await gw.call("GET", `/v1/deliveries/${d.id}`);
+    const full = await fx.gw.call("GET", `/v1/deliveries/${d.id}`);
     assert.equal(full.json.attempts[0].errorCode, "E_TIMEOUT");
     assert.equal(full.json.attempts[0].statusCode, null);
   });
 
   it("refuses a PATCH to a name that resolves to a refused loopback address", async () => {
     const route = await createRoute();
-    const res = await gw.call("PATCH", `/v1/routes/${route.id}`, {
-      target: { url: sink.url("/x", "localhost") },
+    const res = await fx.gw.call("PATCH", `/v1/routes/${route.id}`, {
+      target: { url: fx.sink.url("/x", "localhost") },
     });
     assert.equal(res.status, 400);
     assert.equal(res.json.error.code, "HG_ERR_TARGET_BLOCKED");
-    assert.equal((await gw.call("GET", `/v1/routes/${route.id}`)).json.target.url, sink.url());
+    assert.equal((await fx.gw.call("GET", `/v1/routes/${route.id}`)).json.target.url, fx.sink.url());
   });
 });
 
@@ -504,7 +484,7 @@ describe("dry-run", () => {
       map: "export default (e) => ({ text: 'VIP mail: ' + e.data.subject })",
     });
     await createRoute({ name: "bounces", events: ["bounce"] });
-    const res = await gw.call("POST", "/v1/dry-run", { event: event({ id: "dry-1" }) });
+    const res = await fx.gw.call("POST", "/v1/dry-run", { event: event({ id: "dry-1" }) });
     assert.equal(res.status, 200, JSON.stringify(res.json));
     const [vip, bounces] = res.json.results;
     assert.equal(vip.routeId, route.id);
@@ -513,7 +493,7 @@ describe("dry-run", () => {
     assert.deepEqual(vip.filter.logs, ["[log] from ada@example.com"]);
     assert.deepEqual(vip.map.output, { text: "VIP mail: Invoice 42" });
     assert.equal(vip.request.method, "POST");
-    assert.equal(vip.request.url, sink.url());
+    assert.equal(vip.request.url, fx.sink.url());
     assert.equal(vip.request.body, JSON.stringify({ text: "VIP mail: Invoice 42" }));
     const verified = new Webhook(route.target.signing.secret).verify(vip.request.body, vip.request.headers);
     assert.deepEqual(verified, { text: "VIP mail: Invoice 42" });
@@ -521,9 +501,9 @@ describe("dry-run", () => {
     assert.equal(bounces.skipped, "event type not matched");
     assert.equal(bounces.request, null);
     await new Promise((r) => setTimeout(r, 300));
-    assert.equal(sink.requests.length, 0);
+    assert.equal(fx.sink.requests.length, 0);
     assert.equal(
-      (await gw.call("GET", "/v1/deliveries")).json.deliveries.filter(
+      (await fx.gw.call("GET", "/v1/deliveries")).json.deliveries.filter(
         (d: { eventId: string }) => d.eventId === "dry-1",
       ).length,
       0,
@@ -531,11 +511,11 @@ describe("dry-run", () => {
   });
 
   it("dry-runs an unsaved route and reports function errors", async () => {
-    const res = await gw.call("POST", "/v1/dry-run", {
+    const res = await fx.gw.call("POST", "/v1/dry-run", {
       event: event(),
       route: {
         name: "draft",
-        target: { url: sink.url() },
+        target: { url: fx.sink.url() },
         map: "export default (e) => e.data.missing.field",
       },
     });
@@ -549,14 +529,14 @@ describe("dry-run", () => {
 
   it("dry-runs a sample body of an email system as the event its source would make", async () => {
     await createRoute({ name: "new mail", events: ["messageNew"] });
-    const res = await gw.call("POST", "/v1/dry-run", { sample: "emailengine/messageNew.json" });
+    const res = await fx.gw.call("POST", "/v1/dry-run", { sample: "emailengine/messageNew.json" });
     assert.equal(res.status, 200, JSON.stringify(res.json));
     assert.equal(res.json.event.type, "messageNew");
     assert.equal(res.json.event.sourceKind, "emailengine");
     assert.equal(res.json.results[0].matched, true);
-    const missing = await gw.call("POST", "/v1/dry-run", { sample: "nope/none.json" });
+    const missing = await fx.gw.call("POST", "/v1/dry-run", { sample: "nope/none.json" });
     assert.equal(missing.status, 404);
-    const both = await gw.call("POST", "/v1/dry-run", {
+    const both = await fx.gw.call("POST", "/v1/dry-run", {
       sample: "emailengine/messageNew.json",
       event: event(),
     });
@@ -568,11 +548,11 @@ describe("dry-run", () => {
       enabled: false,
       filter: "export default (e) => e.account === 'nobody'",
     });
-    const res = await gw.call("POST", "/v1/dry-run", { event: event(), routeId: route.id });
+    const res = await fx.gw.call("POST", "/v1/dry-run", { event: event(), routeId: route.id });
     assert.equal(res.json.results.length, 1);
     assert.equal(res.json.results[0].matched, false);
     assert.equal(res.json.results[0].filter.result, false);
-    const missing = await gw.call("POST", "/v1/dry-run", { event: event(), routeId: "rte_nope" });
+    const missing = await fx.gw.call("POST", "/v1/dry-run", { event: event(), routeId: "rte_nope" });
     assert.equal(missing.status, 404);
   });
 });
@@ -580,25 +560,25 @@ describe("dry-run", () => {
 describe("route test, health and docs", () => {
   it("sends a sample event to the route's target now", async () => {
     const route = await createRoute();
-    sink.respond = () => ({ status: 204 });
-    const res = await gw.call("POST", `/v1/routes/${route.id}/test`);
+    fx.sink.respond = () => ({ status: 204 });
+    const res = await fx.gw.call("POST", `/v1/routes/${route.id}/test`);
     assert.equal(res.status, 200);
     assert.equal(res.json.statusCode, 204);
     assert.equal(typeof res.json.durationMs, "number");
-    assert.equal(sink.requests.length, 1);
-    assert.equal(JSON.parse(sink.requests[0]?.body ?? "").type, "messageNew");
+    assert.equal(fx.sink.requests.length, 1);
+    assert.equal(JSON.parse(fx.sink.requests[0]?.body ?? "").type, "messageNew");
   });
 
   it("answers /healthz and /readyz without auth", async () => {
-    const live = await gw.app.inject({ method: "GET", url: "/healthz" });
+    const live = await fx.gw.app.inject({ method: "GET", url: "/healthz" });
     assert.equal(live.statusCode, 200);
-    const ready = await gw.app.inject({ method: "GET", url: "/readyz" });
+    const ready = await fx.gw.app.inject({ method: "GET", url: "/readyz" });
     assert.equal(ready.statusCode, 200);
     assert.deepEqual(JSON.parse(ready.body).checks, { redis: true, walker: true, deliveryWorker: true });
   });
 
   it("serves an OpenAPI 3.1 document of the API", async () => {
-    const res = await gw.app.inject({ method: "GET", url: "/openapi.json" });
+    const res = await fx.gw.app.inject({ method: "GET", url: "/openapi.json" });
     assert.equal(res.statusCode, 200);
     const doc = JSON.parse(res.body);
     assert.equal(doc.openapi, "3.1.0");
@@ -616,9 +596,9 @@ describe("route test, health and docs", () => {
 
 describe("templates and chat receivers", () => {
   it("refuses a template that does not compile, with its position", async () => {
-    const res = await gw.call("POST", "/v1/routes", {
+    const res = await fx.gw.call("POST", "/v1/routes", {
       name: "x",
-      target: { url: sink.url() },
+      target: { url: fx.sink.url() },
       template: { kind: "json", body: '{"a": "{{#if x}}"}' },
     });
     assert.equal(res.status, 400);
@@ -629,7 +609,7 @@ describe("templates and chat receivers", () => {
 
   it("dry-run shows the rendered Slack body and the truncation applied", async () => {
     await createRoute({ template: { kind: "slack" } });
-    const res = await gw.call("POST", "/v1/dry-run", {
+    const res = await fx.gw.call("POST", "/v1/dry-run", {
       event: event({ data: { subject: "S".repeat(10_000) } }),
     });
     const [r] = res.json.results;
@@ -641,8 +621,8 @@ describe("templates and chat receivers", () => {
 
   it("delivers a Discord message with mentions switched off", async () => {
     await createRoute({ template: { kind: "discord" } });
-    await gw.call("POST", "/v1/events", event({ type: "bounce", data: { subject: "@everyone look" } }));
-    const [req] = await sink.waitFor(1);
+    await fx.gw.call("POST", "/v1/events", event({ type: "bounce", data: { subject: "@everyone look" } }));
+    const [req] = await fx.sink.waitFor(1);
     const body = JSON.parse(req?.body ?? "");
     assert.deepEqual(body.allowed_mentions, { parse: [] });
     assert.ok(Array.isArray(body.embeds) && body.embeds.length === 1);
@@ -650,22 +630,22 @@ describe("templates and chat receivers", () => {
 
   it("stops a Slack route whose webhook answers 404 instead of retrying", async () => {
     const route = await createRoute({ template: { kind: "slack" }, retry: { scheduleMs: [50, 50, 50] } });
-    sink.respond = () => ({ status: 404, body: "no_service" });
-    await gw.call("POST", "/v1/events", event({ id: "slack-404" }));
+    fx.sink.respond = () => ({ status: 404, body: "no_service" });
+    await fx.gw.call("POST", "/v1/events", event({ id: "slack-404" }));
     const stopped = await waitUntil(async () => {
-      const { json } = await gw.call("GET", `/v1/routes/${route.id}`);
+      const { json } = await fx.gw.call("GET", `/v1/routes/${route.id}`);
       return json.enabled === false ? json : undefined;
     });
     assert.match(stopped.disabledReason, /404/);
-    assert.equal(sink.requests.length, 1, "not retried");
-    const reenabled = await gw.call("PATCH", `/v1/routes/${route.id}`, { enabled: true });
+    assert.equal(fx.sink.requests.length, 1, "not retried");
+    const reenabled = await fx.gw.call("PATCH", `/v1/routes/${route.id}`, { enabled: true });
     assert.equal(reenabled.json.disabledReason, null);
   });
 
   it("waits as a Discord 429 says before retrying", async () => {
     await createRoute({ template: { kind: "discord" }, retry: { scheduleMs: [50, 50] } });
     let n = 0;
-    sink.respond = () =>
+    fx.sink.respond = () =>
       ++n === 1
         ? {
             status: 429,
@@ -673,8 +653,8 @@ describe("templates and chat receivers", () => {
             body: JSON.stringify({ message: "You are being rate limited.", retry_after: 1.2, global: false }),
           }
         : { status: 204 };
-    await gw.call("POST", "/v1/events", event({ id: "discord-429", type: "bounce" }));
-    const reqs = await sink.waitFor(2);
+    await fx.gw.call("POST", "/v1/events", event({ id: "discord-429", type: "bounce" }));
+    const reqs = await fx.sink.waitFor(2);
     const gap = (reqs[1]?.at ?? 0) - (reqs[0]?.at ?? 0);
     // The schedule alone would retry after ~50 ms; being told 1.2 s, it waits that long.
     assert.ok(gap >= 1150, `retried after ${gap} ms`);

@@ -4,30 +4,14 @@
  * healthy sibling route that must keep delivering. Functions get a 200 ms deadline and a 32 MB heap.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
-import { startTestGateway, type TestGateway } from "../helpers/gateway.ts";
-import { type RedisServer, startRedisServer } from "../helpers/redis-server.ts";
-import { Sink } from "../helpers/sink.ts";
+import { describe, it } from "node:test";
+import { useGateway } from "../helpers/fixture.ts";
 import { waitUntil } from "../helpers/wait.ts";
 import { type Attack, attacks } from "../sandbox/attacks.ts";
 
-let redis: RedisServer;
-let sink: Sink;
-let gw: TestGateway;
-
-before(async () => {
-  redis = await startRedisServer();
-  sink = await new Sink().listen();
-  gw = await startTestGateway(redis.url, {
-    HOOKGATE_FUNCTION_TIMEOUT_MS: "200",
-    HOOKGATE_FUNCTION_MEMORY_MB: "32",
-  });
-});
-
-after(async () => {
-  await gw?.close();
-  await sink?.close();
-  await redis?.stop();
+const fx = useGateway({
+  HOOKGATE_FUNCTION_TIMEOUT_MS: "200",
+  HOOKGATE_FUNCTION_MEMORY_MB: "32",
 });
 
 const event = (id: string) => ({
@@ -59,7 +43,7 @@ function assertCleanMessage(message: string, what: string): void {
 }
 
 async function assertHostHealthy(): Promise<void> {
-  assert.equal((await gw.call("GET", "/healthz")).status, 200);
+  assert.equal((await fx.gw.call("GET", "/healthz")).status, 200);
   const plain: Record<string, unknown> = {};
   assert.equal(plain.polluted, undefined);
   assert.equal(typeof JSON.parse, "function");
@@ -75,9 +59,9 @@ describe("adversarial corpus", () => {
   it("every attack ends as its expected per-route outcome in the dry-run", async () => {
     const results = await Promise.all(
       attacks.map(async (a) => {
-        const res = await gw.call("POST", "/v1/dry-run", {
+        const res = await fx.gw.call("POST", "/v1/dry-run", {
           event: event("dry-1"),
-          route: { name: a.name, target: { url: sink.url() }, [a.kind]: a.source },
+          route: { name: a.name, target: { url: fx.sink.url() }, [a.kind]: a.source },
         });
         return { a, res };
       }),
@@ -115,37 +99,37 @@ describe("adversarial corpus", () => {
     const live = attacks.filter((a) => !refusedAtSave(a));
     const routes = new Map<string, Attack>();
     // The healthy sibling first in walk order, the witness of pollution last.
-    const healthy = await gw.call("POST", "/v1/routes", {
+    const healthy = await fx.gw.call("POST", "/v1/routes", {
       name: "healthy sibling",
       filter: "export default (e) => e.data.subject.startsWith('Invoice') && ({}).polluted === undefined",
       map: "export default (e) => ({ id: e.id, subject: e.data.subject })",
-      target: { url: sink.url("/healthy") },
+      target: { url: fx.sink.url("/healthy") },
     });
     assert.equal(healthy.status, 201);
     for (const [i, a] of live.entries()) {
-      const res = await gw.call("POST", "/v1/routes", {
+      const res = await fx.gw.call("POST", "/v1/routes", {
         name: a.name,
         [a.kind]: a.source,
-        target: { url: sink.url(`/attack/${i}`) },
+        target: { url: fx.sink.url(`/attack/${i}`) },
         retry: { scheduleMs: [] },
       });
       assert.equal(res.status, 201, `${a.name}: ${JSON.stringify(res.json)}`);
       routes.set(res.json.id, a);
     }
     for (const a of attacks.filter(refusedAtSave)) {
-      const res = await gw.call("POST", "/v1/routes", {
+      const res = await fx.gw.call("POST", "/v1/routes", {
         name: a.name,
         [a.kind]: a.source,
-        target: { url: sink.url() },
+        target: { url: fx.sink.url() },
       });
       assert.equal(res.status, 400, a.name);
     }
 
     for (const round of [1, 2]) {
-      await gw.call("POST", "/v1/events", event(`attack-${round}`));
+      await fx.gw.call("POST", "/v1/events", event(`attack-${round}`));
       const deliveries = await waitUntil(
         async () => {
-          const { json } = await gw.call("GET", "/v1/deliveries?limit=500");
+          const { json } = await fx.gw.call("GET", "/v1/deliveries?limit=500");
           const mine = (json.deliveries as DeliveryOut[]).filter((d) => d.eventId === `attack-${round}`);
           return mine.length >= live.length + 1 ? mine : undefined;
         },
@@ -168,10 +152,11 @@ describe("adversarial corpus", () => {
           assert.notEqual(d.status, "failed", `${a.name}: ${JSON.stringify(d)}`);
         }
       }
-      const fromHealthy = await sink.waitFor(1);
+      const fromHealthy = await fx.sink.waitFor(1);
       const healthyBodies = fromHealthy.filter((r) => r.url === "/healthy").map((r) => JSON.parse(r.body));
       await waitUntil(
-        () => sink.requests.some((r) => r.url === "/healthy" && JSON.parse(r.body).id === `attack-${round}`),
+        () =>
+          fx.sink.requests.some((r) => r.url === "/healthy" && JSON.parse(r.body).id === `attack-${round}`),
         15_000,
         `healthy delivery ${round}`,
       );
@@ -182,13 +167,13 @@ describe("adversarial corpus", () => {
     for (const [i, a] of live.entries()) {
       if ("error" in a.expect) continue;
       const got = await waitUntil(
-        () => sink.requests.filter((r) => r.url === `/attack/${i}`).length >= 2 || undefined,
+        () => fx.sink.requests.filter((r) => r.url === `/attack/${i}`).length >= 2 || undefined,
         15_000,
         `deliveries of ${a.name}`,
       );
       assert.ok(got);
       if (a.kind === "map") {
-        for (const r of sink.requests.filter((x) => x.url === `/attack/${i}`)) {
+        for (const r of fx.sink.requests.filter((x) => x.url === `/attack/${i}`)) {
           assert.deepEqual(JSON.parse(r.body), a.expect.value, a.name);
         }
       }

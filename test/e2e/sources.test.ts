@@ -1,51 +1,31 @@
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { after, before, beforeEach, describe, it } from "node:test";
+import { beforeEach, describe, it } from "node:test";
 import { Webhook } from "standardwebhooks";
-import { startTestGateway, type TestGateway } from "../helpers/gateway.ts";
-import { type RedisServer, startRedisServer } from "../helpers/redis-server.ts";
-import { Sink, type SinkRequest } from "../helpers/sink.ts";
+import { useGateway } from "../helpers/fixture.ts";
+import type { SinkRequest } from "../helpers/sink.ts";
 import { waitUntil } from "../helpers/wait.ts";
-
-let redis: RedisServer;
-let sink: Sink;
-let gw: TestGateway;
 
 const MAX_BODY = 64 * 1024;
 
-before(async () => {
-  redis = await startRedisServer();
-  sink = await new Sink().listen();
-  gw = await startTestGateway(redis.url, { HOOKGATE_MAX_BODY_BYTES: String(MAX_BODY) });
-});
+const fx = useGateway({ HOOKGATE_MAX_BODY_BYTES: String(MAX_BODY) });
 
-after(async () => {
-  await gw?.close();
-  await sink?.close();
-  await redis?.stop();
-});
-
-beforeEach(async () => {
-  const { json } = await gw.call("GET", "/v1/routes");
-  for (const r of json.routes) await gw.call("DELETE", `/v1/routes/${r.id}`);
-  sink.requests.length = 0;
-  sink.respond = () => ({ status: 200, body: "ok" });
-});
+beforeEach(() => fx.reset());
 
 const fixture = async (file: string) =>
   await readFile(new URL(`../fixtures/sources/${file}`, import.meta.url), "utf8");
 
 async function createSource(fields: Record<string, unknown>) {
-  const res = await gw.call("POST", "/v1/sources", { name: "s", ...fields });
+  const res = await fx.gw.call("POST", "/v1/sources", { name: "s", ...fields });
   assert.equal(res.status, 201, JSON.stringify(res.json));
   return res.json;
 }
 
 async function createRoute(fields: Record<string, unknown> = {}, path = "/hook") {
-  const res = await gw.call("POST", "/v1/routes", {
+  const res = await fx.gw.call("POST", "/v1/routes", {
     name: "r",
-    target: { url: sink.url(path), signing: { scheme: "none" } },
+    target: { url: fx.sink.url(path), signing: { scheme: "none" } },
     retry: { scheduleMs: [50, 50] },
     ...fields,
   });
@@ -55,7 +35,7 @@ async function createRoute(fields: Record<string, unknown> = {}, path = "/hook")
 
 /** POST to the ingest URL the way a sender does: raw bytes, its own headers, no admin token. */
 async function ingest(sourceId: string, body: string | Buffer, headers: Record<string, string> = {}) {
-  const res = await gw.app.inject({
+  const res = await fx.gw.app.inject({
     method: "POST",
     url: `/v1/ingest/${sourceId}`,
     headers: { "content-type": "application/json", ...headers },
@@ -83,12 +63,12 @@ describe("sources API", () => {
     assert.match(created.ingestUrl, new RegExp(`/v1/ingest/${created.id}$`));
     assert.match(created.secret, /^[A-Za-z0-9_-]{43}$/);
     assert.equal(created.hasSecret, true);
-    const got = await gw.call("GET", `/v1/sources/${created.id}`);
+    const got = await fx.gw.call("GET", `/v1/sources/${created.id}`);
     assert.equal(got.status, 200);
     assert.equal(got.json.secret, undefined);
     assert.equal(got.json.hasSecret, true);
     assert.equal(JSON.stringify(got.json).includes(created.secret), false);
-    const list = await gw.call("GET", "/v1/sources");
+    const list = await fx.gw.call("GET", "/v1/sources");
     assert.ok(list.json.sources.some((s: { id: string }) => s.id === created.id));
     assert.equal(JSON.stringify(list.json).includes(created.secret), false);
   });
@@ -98,16 +78,16 @@ describe("sources API", () => {
     assert.equal(created.auth.type, "header");
     assert.equal(created.auth.name, "authorization");
     assert.match(created.auth.value, /^Bearer /);
-    const got = await gw.call("GET", `/v1/sources/${created.id}`);
+    const got = await fx.gw.call("GET", `/v1/sources/${created.id}`);
     assert.deepEqual(got.json.auth, { type: "header", name: "authorization" });
     const slurp = await createSource({
       kind: "mailslurp",
       auth: { type: "basic", username: "hook", password: "s3cret-pass" },
     });
-    const list = await gw.call("GET", "/v1/sources");
+    const list = await fx.gw.call("GET", "/v1/sources");
     assert.equal(JSON.stringify(list.json).includes("s3cret-pass"), false);
     assert.equal(JSON.stringify(list.json).includes(created.auth.value), false);
-    assert.deepEqual((await gw.call("GET", `/v1/sources/${slurp.id}`)).json.auth, {
+    assert.deepEqual((await fx.gw.call("GET", `/v1/sources/${slurp.id}`)).json.auth, {
       type: "basic",
       username: "hook",
     });
@@ -115,11 +95,11 @@ describe("sources API", () => {
 
   it("changes, rotates and deletes; 404 for unknown ids; 400 for bad input", async () => {
     const created = await createSource({ kind: "mailtrap", secret: "first-secret-123" });
-    const renamed = await gw.call("PATCH", `/v1/sources/${created.id}`, { name: "renamed" });
+    const renamed = await fx.gw.call("PATCH", `/v1/sources/${created.id}`, { name: "renamed" });
     assert.equal(renamed.status, 200);
     assert.equal(renamed.json.name, "renamed");
     assert.equal(renamed.json.secret, undefined);
-    const rotated = await gw.call("PATCH", `/v1/sources/${created.id}`, { secret: "second-secret-456" });
+    const rotated = await fx.gw.call("PATCH", `/v1/sources/${created.id}`, { secret: "second-secret-456" });
     assert.equal(rotated.json.secret, "second-secret-456");
     const body = await fixture("mailtrap/delivery.json");
     const old = await ingest(created.id, body, {
@@ -130,27 +110,27 @@ describe("sources API", () => {
       "x-mailtrap-signature": hmac("second-secret-456", body, "hex"),
     });
     assert.equal(now.status, 200);
-    const kind = await gw.call("PATCH", `/v1/sources/${created.id}`, { kind: "generic" });
+    const kind = await fx.gw.call("PATCH", `/v1/sources/${created.id}`, { kind: "generic" });
     assert.equal(kind.status, 400);
     assert.ok(kind.json.error.details.some((d: { path: string }) => d.path === "kind"));
-    assert.equal((await gw.call("DELETE", `/v1/sources/${created.id}`)).status, 204);
-    assert.equal((await gw.call("GET", `/v1/sources/${created.id}`)).status, 404);
-    assert.equal((await gw.call("DELETE", `/v1/sources/${created.id}`)).status, 404);
+    assert.equal((await fx.gw.call("DELETE", `/v1/sources/${created.id}`)).status, 204);
+    assert.equal((await fx.gw.call("GET", `/v1/sources/${created.id}`)).status, 404);
+    assert.equal((await fx.gw.call("DELETE", `/v1/sources/${created.id}`)).status, 404);
     assert.equal(
       (await ingest(created.id, body, { "x-mailtrap-signature": hmac("second-secret-456", body, "hex") }))
         .status,
       404,
     );
-    const bad = await gw.call("POST", "/v1/sources", { name: "x", kind: "sendgrid" });
+    const bad = await fx.gw.call("POST", "/v1/sources", { name: "x", kind: "sendgrid" });
     assert.equal(bad.status, 400);
     assert.equal(bad.json.error.code, "HG_ERR_VALIDATION");
-    const noAuth = await gw.call("POST", "/v1/sources", { name: "x", kind: "mailslurp", auth: null });
+    const noAuth = await fx.gw.call("POST", "/v1/sources", { name: "x", kind: "mailslurp", auth: null });
     assert.equal(noAuth.status, 400);
     assert.equal(noAuth.json.error.details[0].path, "auth");
   });
 
   it("needs the admin token for /v1/sources but not for /v1/ingest", async () => {
-    const res = await gw.app.inject({ method: "GET", url: "/v1/sources" });
+    const res = await fx.gw.app.inject({ method: "GET", url: "/v1/sources" });
     assert.equal(res.statusCode, 401);
     assert.equal(JSON.parse(res.body).error.code, "HG_ERR_UNAUTHORIZED");
     const open = await createSource({ kind: "generic" });
@@ -162,7 +142,7 @@ describe("sources API", () => {
   });
 
   it("documents the endpoints in OpenAPI, ingest without the bearer requirement", async () => {
-    const doc = (await gw.app.inject({ method: "GET", url: "/openapi.json" })).json();
+    const doc = (await fx.gw.app.inject({ method: "GET", url: "/openapi.json" })).json();
     assert.ok(doc.paths["/v1/sources"].post.requestBody);
     assert.ok(doc.paths["/v1/sources/{id}"].patch);
     assert.deepEqual(doc.paths["/v1/ingest/{sourceId}"].post.security, []);
@@ -170,7 +150,7 @@ describe("sources API", () => {
   });
 
   it("lists the sample bodies", async () => {
-    const res = await gw.call("GET", "/v1/sources/samples?kind=mailtrap");
+    const res = await fx.gw.call("GET", "/v1/sources/samples?kind=mailtrap");
     assert.equal(res.status, 200);
     assert.ok(res.json.samples.some((s: { event: string }) => s.event === "soft bounce"));
     assert.ok(res.json.samples.every((s: { kind: string }) => s.kind === "mailtrap"));
@@ -285,7 +265,7 @@ describe("ingest: each kind through a route to a sink", () => {
       const again = await ingest(src.id, body, headers);
       assert.deepEqual(again.json, { accepted: 0, duplicates: c.events });
 
-      const got = await sink.waitFor(c.events);
+      const got = await fx.sink.waitFor(c.events);
       const events = bodies(got);
       assert.equal(events.length, c.events);
       for (const e of events) {
@@ -295,7 +275,7 @@ describe("ingest: each kind through a route to a sink", () => {
       }
       // The redelivery never reached the stream: the route has exactly one delivery per event.
       const deliveries = await waitUntil(async () => {
-        const list = await gw.call("GET", `/v1/deliveries?routeId=${route.id}`);
+        const list = await fx.gw.call("GET", `/v1/deliveries?routeId=${route.id}`);
         return list.json.deliveries.length >= c.events ? list.json.deliveries : undefined;
       });
       assert.equal(deliveries.length, c.events);
@@ -309,7 +289,7 @@ describe("ingest: each kind through a route to a sink", () => {
     const body = await fixture("emailengine/messageNew.json");
     const res = await ingest(src.id, body, { "x-ee-wh-signature": hmac(src.secret, body, "base64url") });
     assert.equal(res.status, 200);
-    const [got] = bodies(await sink.waitFor(1));
+    const [got] = bodies(await fx.sink.waitFor(1));
     const original = JSON.parse(body);
     assert.equal(got.type, "messageNew");
     assert.equal(got.account, original.account);
@@ -337,9 +317,9 @@ describe("ingest: bodies", () => {
     assert.equal(res.json.error.code, "HG_ERR_BODY_TOO_LARGE");
     // A later event from the same source is the only one delivered.
     assert.equal((await ingest(src.id, JSON.stringify({ type: "after", data: {} }))).status, 200);
-    await waitUntil(() => sink.requests.some((r) => JSON.parse(r.body).type === "after"));
+    await waitUntil(() => fx.sink.requests.some((r) => JSON.parse(r.body).type === "after"));
     assert.deepEqual(
-      bodies(sink.requests).map((e) => e.type),
+      bodies(fx.sink.requests).map((e) => e.type),
       ["after"],
     );
   });
@@ -389,8 +369,8 @@ describe("routes restricted by source", () => {
       200,
     );
     assert.equal((await ingest(mp.id, mpBody, { authorization: mp.auth.value })).status, 200);
-    await gw.call("POST", "/v1/events", { type: "plain", data: {} });
-    const got = await sink.waitFor(5);
+    await fx.gw.call("POST", "/v1/events", { type: "plain", data: {} });
+    const got = await fx.sink.waitFor(5);
     const at = (path: string) =>
       bodies(got.filter((r) => r.url === path))
         .map((e) => e.type)
@@ -399,21 +379,23 @@ describe("routes restricted by source", () => {
     assert.deepEqual(at("/by-kind"), ["error"]);
     assert.deepEqual(at("/all"), ["error", "messageSent", "plain"]);
 
-    const dry = await gw.call("POST", "/v1/dry-run", { event: { type: "plain", data: {} } });
+    const dry = await fx.gw.call("POST", "/v1/dry-run", { event: { type: "plain", data: {} } });
     assert.equal(dry.status, 200);
     const why = Object.fromEntries(
       dry.json.results.map((r: { routeName: string; skipped: string | null }) => [r.routeName, r.skipped]),
     );
     assert.deepEqual(why, { "by id": "source not matched", "by kind": "source not matched", all: null });
-    const dryById = await gw.call("POST", "/v1/dry-run", { event: { type: "x", source: ee.id, data: {} } });
+    const dryById = await fx.gw.call("POST", "/v1/dry-run", {
+      event: { type: "x", source: ee.id, data: {} },
+    });
     assert.deepEqual(
       dryById.json.results.map((r: { matched: boolean }) => r.matched),
       [true, false, true],
     );
 
-    const patched = await gw.call("PATCH", `/v1/routes/${all.id}`, { sources: ["stalwart"] });
+    const patched = await fx.gw.call("PATCH", `/v1/routes/${all.id}`, { sources: ["stalwart"] });
     assert.deepEqual(patched.json.sources, ["stalwart"]);
-    const cleared = await gw.call("PATCH", `/v1/routes/${all.id}`, { sources: null });
+    const cleared = await fx.gw.call("PATCH", `/v1/routes/${all.id}`, { sources: null });
     assert.equal(cleared.status, 200);
     assert.equal(cleared.json.sources, undefined);
   });
