@@ -14,6 +14,9 @@
  * - sandboxed, one at a time, serialising: the same without the JSON (runRoute stringifies).
  * - sandboxed, 64 in flight: 64 events at once, as the walker does under load (calls for one
  *   route arriving in the same tick cross into its isolate together).
+ * Each sandboxed figure is measured in both modes: `inline` (isolates in this process) and
+ * `process` (isolates in the sandbox child process, the gateway's default: calls of a tick cross
+ * the IPC channel in one message, answers come back likewise).
  *
  * Memory: for each count R, R distinct route keys (a small filter + map each) are built and run
  * once, in a fresh process per configuration: with maxIsolates = R (all alive), with the
@@ -90,12 +93,18 @@ const timeNative = (): number => {
 };
 
 // ---- sandboxed -------------------------------------------------------------------------------
-const sandbox = new Sandbox({ timeoutMs: 1000, memoryLimitMb: 64 });
+const sandboxes = {
+  inline: new Sandbox({ mode: "inline", timeoutMs: 1000, memoryLimitMb: 64 }),
+  process: new Sandbox({ mode: "process", timeoutMs: 1000, memoryLimitMb: 64 }),
+};
+type Mode = keyof typeof sandboxes;
+const MODES: Mode[] = ["inline", "process"];
 const fns = { key: "bench@1", filter: FILTER, map: MAP };
 const check = (run: Awaited<ReturnType<Sandbox["runRoute"]>>): void => {
   if (!run.filter?.ok || run.filter.value !== true || !run.map?.ok) throw new Error(JSON.stringify(run));
 };
-const timeSequential = async (withJson: boolean): Promise<number> => {
+const timeSequential = async (mode: Mode, withJson: boolean): Promise<number> => {
+  const sandbox = sandboxes[mode];
   const t = performance.now();
   for (let i = 0; i < N; i++) {
     check(await sandbox.runRoute(fns, events[i] as HookgateEvent, withJson ? jsons[i] : undefined));
@@ -103,7 +112,8 @@ const timeSequential = async (withJson: boolean): Promise<number> => {
   return ((performance.now() - t) * 1000) / N;
 };
 const inFlight = 64;
-const timePipelined = async (): Promise<number> => {
+const timePipelined = async (mode: Mode): Promise<number> => {
+  const sandbox = sandboxes[mode];
   const t = performance.now();
   for (let i = 0; i < N; i += inFlight) {
     const batch = [];
@@ -120,32 +130,36 @@ async function speed(): Promise<void> {
   // three times, interleaved, and keep the best (the least disturbed) of each.
   for (let round = 0; round < 2; round++) {
     timeNative();
-    await timeSequential(true);
-    await timePipelined();
+    for (const mode of MODES) {
+      await timeSequential(mode, true);
+      await timePipelined(mode);
+    }
   }
-  const best = { native: Infinity, sequential: Infinity, serialising: Infinity, pipelined: Infinity };
+  let native = Infinity;
+  const best = Object.fromEntries(
+    MODES.map((m) => [m, { sequential: Infinity, serialising: Infinity, pipelined: Infinity }]),
+  ) as Record<Mode, { sequential: number; serialising: number; pipelined: number }>;
   for (let round = 0; round < 3; round++) {
-    best.native = Math.min(best.native, timeNative());
-    best.sequential = Math.min(best.sequential, await timeSequential(true));
-    best.serialising = Math.min(best.serialising, await timeSequential(false));
-    best.pipelined = Math.min(best.pipelined, await timePipelined());
+    native = Math.min(native, timeNative());
+    for (const mode of MODES) {
+      const b = best[mode];
+      b.sequential = Math.min(b.sequential, await timeSequential(mode, true));
+      b.serialising = Math.min(b.serialising, await timeSequential(mode, false));
+      b.pipelined = Math.min(b.pipelined, await timePipelined(mode));
+    }
   }
-  sandbox.dispose();
+  for (const mode of MODES) sandboxes[mode].dispose();
 
-  const ratio = (us: number) => `${(us / best.native).toFixed(2)}x native`;
+  const ratio = (us: number) => `${(us / native).toFixed(2)}x native`;
+  const line = (label: string, us: number) =>
+    console.log(`${label.padEnd(46)}: ${f(us)} µs/event  (${ratio(us)})`);
   console.log(`events of ~${jsons[0]?.length} bytes of JSON, ${N} distinct events, node ${process.version}`);
-  console.log(
-    `native (same functions)              : ${f(best.native)} µs/event  (checksum ${checksum % 997})`,
-  );
-  console.log(
-    `sandboxed, one at a time             : ${f(best.sequential)} µs/event  (${ratio(best.sequential)})`,
-  );
-  console.log(
-    `sandboxed, one at a time, serialising: ${f(best.serialising)} µs/event  (${ratio(best.serialising)})`,
-  );
-  console.log(
-    `sandboxed, ${inFlight} in flight             : ${f(best.pipelined)} µs/event  (${ratio(best.pipelined)})`,
-  );
+  console.log(`${"native (same functions)".padEnd(46)}: ${f(native)} µs/event  (checksum ${checksum % 997})`);
+  for (const mode of MODES) {
+    line(`sandboxed (${mode}), one at a time`, best[mode].sequential);
+    line(`sandboxed (${mode}), one at a time, serialising`, best[mode].serialising);
+    line(`sandboxed (${mode}), ${inFlight} in flight`, best[mode].pipelined);
+  }
 }
 
 // ---- memory with many live isolates ---------------------------------------------------------

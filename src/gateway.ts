@@ -6,7 +6,7 @@ import { DeliveryLog } from "./delivery-log/index.ts";
 import { EventIntake } from "./ingest/index.ts";
 import { DeliveryQueue, DeliveryWorker } from "./queue/index.ts";
 import { RouteStore, RouteTable } from "./routing/index.ts";
-import { Sandbox } from "./sandbox/index.ts";
+import { createSandbox } from "./sandbox/index.ts";
 import { createBlockingRedis, createRedis, waitForRedis } from "./shared/redis.ts";
 import { redisKeys } from "./shared/redis-keys.ts";
 import { SourceStore } from "./sources/index.ts";
@@ -39,7 +39,8 @@ export async function startGateway(config: Config, options: GatewayOptions): Pro
   await waitForRedis(redis);
   const store = new RouteStore(redis, keys);
   const routes = new RouteTable(store);
-  const sandbox = new Sandbox({
+  const sandbox = createSandbox({
+    mode: config.HOOKGATE_SANDBOX,
     timeoutMs: config.HOOKGATE_FUNCTION_TIMEOUT_MS,
     memoryLimitMb: config.HOOKGATE_FUNCTION_MEMORY_MB,
     maxIsolates: config.HOOKGATE_MAX_ISOLATES,

@@ -35,6 +35,8 @@ export const ConfigSchema = z.object({
   HOOKGATE_DEDUP_WINDOW_S: int(60, 90 * 24 * 3600, 7 * 24 * 3600),
   HOOKGATE_FUNCTION_TIMEOUT_MS: int(10, 60_000, 1000),
   HOOKGATE_FUNCTION_MEMORY_MB: int(8, 1024, 64),
+  /** Where route functions run: a child process that holds no secrets, or this process. */
+  HOOKGATE_SANDBOX: z.enum(["process", "inline"]).default("process"),
   /** Warm isolates kept (one per route version, ~2.5 MB each); the least recently used go first. */
   HOOKGATE_MAX_ISOLATES: int(1, 100_000, 200),
   // Walks whose commit is still in flight hold a lane, so this is well above the core count.

@@ -1,12 +1,13 @@
 /** Run user-supplied filter and map functions in isolated-vm. See run-route.ts for the contract. */
 export { checkFunctionSource } from "./function-source.ts";
-export { Sandbox } from "./sandbox.ts";
+export { createSandbox, Sandbox, type SandboxModeOptions } from "./sandbox.ts";
 export type {
   RouteFunctions,
   RouteLimitsIn,
   RouteRun,
   SandboxErrorCode,
   SandboxHeapStatistics,
+  SandboxMode,
   SandboxOptions,
   StepResult,
   SyntaxProblem,

@@ -5,7 +5,9 @@ export type SandboxErrorCode =
   | "HG_ERR_SANDBOX_THROW"
   | "HG_ERR_SANDBOX_TIMEOUT"
   | "HG_ERR_SANDBOX_MEMORY"
-  | "HG_ERR_SANDBOX_OUTPUT";
+  | "HG_ERR_SANDBOX_OUTPUT"
+  /** process mode: the sandbox process died (crash, kill) while the route was running in it. */
+  | "HG_ERR_SANDBOX_CRASHED";
 
 /** A compile problem; line and column are 1-based positions in the user's own source. */
 export interface SyntaxProblem {
@@ -69,6 +71,9 @@ export interface SandboxOptions {
   /** Default 1 MiB of UTF-8 JSON. */
   maxOutputBytes?: number;
 }
+
+/** Where the isolates live: in a child process that holds no secrets, or in this process. */
+export type SandboxMode = "process" | "inline";
 
 /** Sandbox.heapStatistics(): V8's figures summed over the live route isolates. */
 export interface SandboxHeapStatistics {

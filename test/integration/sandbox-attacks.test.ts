@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { HookgateEvent } from "../../src/events/event-schema.ts";
-import { Sandbox } from "../../src/sandbox/index.ts";
+import { Sandbox, type SandboxMode } from "../../src/sandbox/index.ts";
 import { type Attack, attacks } from "../sandbox/attacks.ts";
 
 const event: HookgateEvent = {
@@ -46,27 +46,30 @@ async function runAll(sandbox: Sandbox, list: Attack[], width: number): Promise<
   }
 }
 
-describe("adversarial corpus through a Sandbox", () => {
-  let sandbox: Sandbox;
-  before(() => {
-    sandbox = new Sandbox({ timeoutMs: 200, memoryLimitMb: 32 });
-  });
-  after(() => sandbox.dispose());
+const MODES: SandboxMode[] = ["inline", "process"];
+for (const mode of MODES) {
+  describe(`adversarial corpus through a Sandbox (${mode})`, () => {
+    let sandbox: Sandbox;
+    before(() => {
+      sandbox = new Sandbox({ mode, timeoutMs: 200, memoryLimitMb: 32 });
+    });
+    after(() => sandbox.dispose());
 
-  it("every attack ends as expected, twice, and a healthy route still runs", async () => {
-    await runAll(sandbox, attacks, 8);
-    await runAll(sandbox, attacks, 8);
-    const ok = await sandbox.runRoute(
-      {
-        key: "healthy@1",
-        filter: "export default (e) => ({}).polluted === undefined && e.data.subject === 'Invoice 42'",
-        map: "export default (e) => ({ to: hookgate.domainOf(e.data.from.address) })",
-      },
-      event,
-    );
-    assert.equal(ok.filter?.value, true);
-    assert.deepEqual(ok.map?.value, { to: "example.com" });
-    const plain: Record<string, unknown> = {};
-    assert.equal(plain.polluted, undefined);
+    it("every attack ends as expected, twice, and a healthy route still runs", async () => {
+      await runAll(sandbox, attacks, 8);
+      await runAll(sandbox, attacks, 8);
+      const ok = await sandbox.runRoute(
+        {
+          key: "healthy@1",
+          filter: "export default (e) => ({}).polluted === undefined && e.data.subject === 'Invoice 42'",
+          map: "export default (e) => ({ to: hookgate.domainOf(e.data.from.address) })",
+        },
+        event,
+      );
+      assert.equal(ok.filter?.value, true);
+      assert.deepEqual(ok.map?.value, { to: "example.com" });
+      const plain: Record<string, unknown> = {};
+      assert.equal(plain.polluted, undefined);
+    });
   });
-});
+}

@@ -1,0 +1,210 @@
+/**
+ * What only the process mode has: the child's clean environment, crash and hang supervision,
+ * restart, dispose, and an idle host that exits. Real processes throughout (Linux /proc).
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { describe, it } from "node:test";
+import type { HookgateEvent } from "../../src/events/event-schema.ts";
+import { createSandbox, Sandbox } from "../../src/sandbox/index.ts";
+import { waitUntil } from "../helpers/wait.ts";
+
+const event: HookgateEvent = {
+  id: "evt_proc",
+  type: "messageNew",
+  source: null,
+  account: null,
+  occurredAt: "2025-01-01T10:00:00.000Z",
+  receivedAt: "2025-01-01T10:00:00.100Z",
+  data: { n: 1 },
+};
+const OK = { key: "ok@1", map: "export default (e) => ({ n: e.data.n + 1 })" };
+/** Pending until the route's deadline: long enough to be in flight when the child is killed. */
+const SLOW = { key: "slow@1", map: "export default async () => { for (;;) await null; }" };
+
+function alive(pid: number): boolean {
+  // A zombie still has a /proc entry until it is reaped; its state is Z.
+  if (!existsSync(`/proc/${pid}`)) return false;
+  try {
+    return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return false;
+  }
+}
+
+async function started(sandbox: Sandbox): Promise<number> {
+  assert.deepEqual((await sandbox.runRoute(OK, event)).map?.value, { n: 2 });
+  const pid = sandbox.childPid();
+  assert.ok(pid !== null && pid !== process.pid, "a child process runs the isolates");
+  return pid;
+}
+
+describe("sandbox process", () => {
+  it("createSandbox builds either mode; inline has no child", async () => {
+    const inline = createSandbox({ mode: "inline", timeoutMs: 1000, memoryLimitMb: 16 });
+    const child = createSandbox({ mode: "process", timeoutMs: 1000, memoryLimitMb: 16 });
+    try {
+      assert.equal(inline.mode, "inline");
+      assert.equal(child.mode, "process");
+      assert.deepEqual((await inline.runRoute(OK, event)).map?.value, { n: 2 });
+      assert.equal(inline.childPid(), null);
+      assert.equal(child.childPid(), null, "started on the first call");
+      await started(child);
+      assert.throws(() => createSandbox({ mode: "process", timeoutMs: 0, memoryLimitMb: 16 }), RangeError);
+    } finally {
+      inline.dispose();
+      child.dispose();
+    }
+  });
+
+  it("starts the child with PATH only: no REDIS_URL, admin token or other host variable", async () => {
+    process.env.REDIS_URL = "redis://:hunter2@127.0.0.1:6379";
+    process.env.HOOKGATE_ADMIN_TOKEN = "secret-admin-token-for-the-test";
+    process.env.HOOKGATE_TEST_SECRET = "whsec_not_for_the_child";
+    const sandbox = new Sandbox({ mode: "process", timeoutMs: 1000, memoryLimitMb: 16 });
+    try {
+      const pid = await started(sandbox);
+      const environ = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").filter(Boolean);
+      const names = environ.map((kv) => kv.slice(0, kv.indexOf("=")));
+      assert.ok(!names.includes("REDIS_URL") && !names.includes("HOOKGATE_ADMIN_TOKEN"), names.join());
+      // Node's own IPC plumbing (the channel's fd and serialisation) is all that is added to PATH.
+      assert.deepEqual(
+        names.filter((n) => !n.startsWith("NODE_CHANNEL_")),
+        ["PATH"],
+      );
+      for (const secret of ["hunter2", "secret-admin-token", "whsec_"]) {
+        assert.ok(!environ.some((kv) => kv.includes(secret)), secret);
+      }
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+      for (const secret of ["hunter2", "secret-admin-token", "whsec_"]) assert.ok(!cmdline.includes(secret));
+    } finally {
+      sandbox.dispose();
+      delete process.env.REDIS_URL;
+      delete process.env.HOOKGATE_ADMIN_TOKEN;
+      delete process.env.HOOKGATE_TEST_SECRET;
+    }
+  });
+
+  it("kill -9 of the child fails the calls in flight with HG_ERR_SANDBOX_CRASHED; the next call works", async () => {
+    const sandbox = new Sandbox({ mode: "process", timeoutMs: 5000, memoryLimitMb: 16 });
+    try {
+      const pid = await started(sandbox);
+      const inFlight = [sandbox.runRoute(SLOW, event), sandbox.runRoute({ ...SLOW, key: "slow@2" }, event)];
+      // Let the batch reach the child before killing it.
+      // Give the batch time to reach the child (calls sent but unanswered fail the same way).
+      await new Promise((r) => setTimeout(r, 100));
+      process.kill(pid, "SIGKILL");
+      for (const run of await Promise.all(inFlight)) {
+        assert.equal(run.filter, null);
+        assert.equal(run.map?.ok, false);
+        assert.equal(run.map?.error?.code, "HG_ERR_SANDBOX_CRASHED", JSON.stringify(run.map));
+        assert.match(run.map?.error?.message ?? "", /SIGKILL/);
+      }
+      const next = await started(sandbox);
+      assert.notEqual(next, pid, "a new child");
+      assert.equal(alive(pid), false);
+    } finally {
+      sandbox.dispose();
+    }
+  });
+
+  it("a child whose event loop hangs is killed after the deadline + margin and replaced", async () => {
+    const sandbox = new Sandbox({ mode: "process", timeoutMs: 100, memoryLimitMb: 16, debugHooks: true });
+    try {
+      const pid = await started(sandbox);
+      sandbox.debug("hang");
+      const run = await sandbox.runRoute(OK, event);
+      assert.equal(run.map?.error?.code, "HG_ERR_SANDBOX_TIMEOUT", JSON.stringify(run.map));
+      await waitUntil(() => !alive(pid));
+      assert.notEqual(await started(sandbox), pid);
+    } finally {
+      sandbox.dispose();
+    }
+  });
+
+  it("a healthy child is not killed while calls queue behind each other for longer than one deadline", async () => {
+    const sandbox = new Sandbox({
+      mode: "process",
+      timeoutMs: 400,
+      memoryLimitMb: 16,
+      maxConcurrentPerIsolate: 1,
+    });
+    try {
+      const pid = await started(sandbox);
+      // Each call keeps the only slot ~150 ms (under its 400 ms deadline): the last answer comes
+      // after ~1.8 s, past one deadline + margin (1.4 s), from a child that kept beating.
+      const fns = {
+        key: "queue@1",
+        map: "export default async (e) => { const t = Date.now(); while (Date.now() - t < 150) await null; return e.data.n; }",
+      };
+      const runs = await Promise.all(
+        Array.from({ length: 12 }, (_, n) => sandbox.runRoute(fns, { ...event, data: { n } })),
+      );
+      assert.deepEqual(
+        runs.map((r) => r.map?.value),
+        Array.from({ length: 12 }, (_, n) => n),
+      );
+      assert.equal(sandbox.childPid(), pid, "same child");
+    } finally {
+      sandbox.dispose();
+    }
+  });
+
+  it("an answer out of protocol fails its call and the child is replaced", async () => {
+    const sandbox = new Sandbox({ mode: "process", timeoutMs: 1000, memoryLimitMb: 16, debugHooks: true });
+    try {
+      const pid = await started(sandbox);
+      sandbox.debug("garble");
+      const run = await sandbox.runRoute(OK, event);
+      assert.equal(run.map?.error?.code, "HG_ERR_SANDBOX_CRASHED", JSON.stringify(run));
+      assert.match(run.map?.error?.message ?? "", /invalid answer/);
+      await waitUntil(() => !alive(pid));
+      assert.notEqual(await started(sandbox), pid);
+    } finally {
+      sandbox.dispose();
+    }
+  });
+
+  it("reports the child's isolates and heap figures", async () => {
+    const sandbox = new Sandbox({ mode: "process", timeoutMs: 1000, memoryLimitMb: 16 });
+    try {
+      await started(sandbox);
+      await sandbox.runRoute({ ...OK, key: "ok@2" }, event);
+      assert.equal(sandbox.stats().isolates, 2);
+      const heap = sandbox.heapStatistics();
+      assert.ok(heap.isolates >= 1, JSON.stringify(heap));
+      assert.ok(heap.usedHeapBytes > 0 && heap.heapLimitBytes > 0, JSON.stringify(heap));
+    } finally {
+      sandbox.dispose();
+    }
+  });
+
+  it("dispose() kills the child and leaves no process behind", async () => {
+    const sandbox = new Sandbox({ mode: "process", timeoutMs: 1000, memoryLimitMb: 16 });
+    const pid = await started(sandbox);
+    assert.equal(sandbox.stats().isolates, 1);
+    sandbox.dispose();
+    assert.equal(sandbox.childPid(), null);
+    assert.equal(sandbox.stats().isolates, 0);
+    await waitUntil(() => !alive(pid));
+    await assert.rejects(sandbox.runRoute(OK, event), /disposed/);
+  });
+
+  it("an idle host process exits on its own, and its child with it", async () => {
+    const script = `
+      import { Sandbox } from ${JSON.stringify(new URL("../../src/sandbox/index.ts", import.meta.url).href)};
+      const s = new Sandbox({ mode: "process", timeoutMs: 1000, memoryLimitMb: 16 });
+      const run = await s.runRoute({ key: "k@1", map: "return 42" }, { id: "e", data: {} });
+      console.log(JSON.stringify({ value: run.map.value, pid: s.childPid() }));
+    `;
+    const out = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    assert.equal(out.status, 0, out.stderr);
+    const { value, pid } = JSON.parse(out.stdout) as { value: number; pid: number };
+    assert.equal(value, 42);
+    await waitUntil(() => !alive(pid));
+  });
+});
