@@ -620,8 +620,11 @@ export class RouteIsolate {
     }
     const timeoutMs = this.#limits.timeoutMs;
     let timer: NodeJS.Timeout | undefined;
+    // isolated-vm's own `timeout` counts the module's running time. The host timer is only a
+    // backstop: it also counts waiting for a thread of isolated-vm's pool, which many isolates
+    // loading at once (a cold start under load) can stretch well past one deadline.
     const deadline = new Promise<"deadline">((resolve) => {
-      timer = setTimeout(() => resolve("deadline"), timeoutMs + 100);
+      timer = setTimeout(() => resolve("deadline"), Math.max(timeoutMs * 5, timeoutMs + 2000));
     });
     try {
       const r = await Promise.race([
