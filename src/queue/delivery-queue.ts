@@ -36,10 +36,6 @@ export class DeliveryQueue {
     );
   }
 
-  async counts(): Promise<Record<string, number>> {
-    return this.queue.getJobCounts("waiting", "active", "delayed", "failed", "completed");
-  }
-
   async close(): Promise<void> {
     await this.queue.close();
   }
