@@ -16,7 +16,8 @@
  *   route arriving in the same tick cross into its isolate together).
  * Each sandboxed figure is measured in both modes: `inline` (isolates in this process) and
  * `process` (isolates in the sandbox child process, the gateway's default: calls of a tick cross
- * the IPC channel in one message, answers come back likewise).
+ * the child's stream in a few writes, each carrying the event's JSON as it is, the route's sources
+ * having crossed once; answers come back batched likewise; see protocol.ts).
  *
  * Memory: for each count R, R distinct route keys (a small filter + map each) are built and run
  * once, in a fresh process per configuration: with maxIsolates = R (all alive), with the

@@ -1,24 +1,37 @@
 /**
- * The messages between the gateway (host) and its sandbox process (sandbox-process.ts), over
- * Node's IPC channel ("advanced" serialisation). Calls made in the same tick travel together in one `run` message; answers
- * finished in the same turn of the child's event loop travel together in one `runs` message.
+ * The stream between the gateway (host) and its sandbox process (sandbox-process.ts): a socket
+ * pair on the child's fd 3, carrying records of UTF-8 text, each
+ *
+ *   <tag><n>,<n>,...,<length>:<body>
+ *
+ * one tag character, decimal numbers, the last of which is the body's length in bytes, a colon,
+ * then the body. Bodies are decoded from UTF-8 one by one, straight from the bytes read (a lone
+ * surrogate, which only a caller's hand-made JSON can hold, crosses as U+FFFD).
+ *
+ * Host to child:
+ * - `D<ref>,<len>:<JSON of RouteFunctions>` defines route `ref` (sources and limits, sent once
+ *   per key and version to each child; a new child is sent them again).
+ * - `F<ref>,0:` forgets route `ref` (replaced by a new version, or evicted).
+ * - `C<id>,<ref>,<len>:<event JSON>` runs route `ref` on the event: the event's JSON crosses as
+ *   the host holds it, neither escaped nor re-encoded.
+ * - `X<len>:<JSON of HostControl>`: test-only requests.
+ * Calls made in the same tick are written together, in a few writes of ~32 KB.
+ *
+ * Child to host: `M<len>:<JSON of ChildMessage>`; answers finished in the same turn of the
+ * child's event loop (or while it worked on one chunk read from the stream) travel together in
+ * one `runs` message.
  *
  * Everything the child sends is untrusted: a route that escaped its isolate would control the
- * child, so the host checks the shape of every answer (isRouteRun) before handing it on.
+ * child. The host only ever JSON.parses the child's records (whose framing it checks, with a cap
+ * on their size) and checks the shape of every answer (isRouteRun) before handing it on.
  */
-import type { RouteFunctions, RouteRun, SandboxErrorCode, SandboxHeapStatistics } from "./types.ts";
+import type { RouteRun, SandboxErrorCode, SandboxHeapStatistics } from "./types.ts";
 
-export interface RunRequest {
-  id: number;
-  fns: RouteFunctions;
-  eventJson: string;
-}
-
-export type HostMessage =
-  | { t: "run"; calls: RunRequest[] }
-  /** Test only (the child honours it when started with DEBUG_FLAG): block the event loop forever. */
+/** Test-only requests (the child honours them when started with DEBUG_FLAG). */
+export type HostControl =
+  /** Block the event loop forever. */
   | { t: "hang" }
-  /** Test only (likewise): answer the next runs out of protocol. */
+  /** Answer the next runs out of protocol. */
   | { t: "garble" };
 
 export type ChildMessage =
@@ -28,9 +41,7 @@ export type ChildMessage =
   | { t: "alive" }
   | {
       t: "runs";
-      /** JSON of Array<{ id: number; run: RouteRun }>: the host parses nothing but JSON text from
-       * the child (see process-sandbox.ts on serialisation). */
-      runs: string;
+      runs: RunAnswer[];
       /** Live isolates in the child, after these runs. */
       isolates: number;
       /** At most once per HEAP_EVERY_MS (it walks every isolate). */
@@ -41,6 +52,106 @@ export const HEARTBEAT_MS = 200;
 export const HEAP_EVERY_MS = 1000;
 /** argv flag that enables the test-only requests. */
 export const DEBUG_FLAG = "--hookgate-debug-hooks";
+/** The child's end of the stream. */
+export const STREAM_FD = 3;
+
+/** One record, as written: `<tag><nums>,<byte length of body>:<body>` (nums: "" or "1,2"). */
+export function record(tag: string, nums: string, body: string): string {
+  const length = Buffer.byteLength(body, "utf8");
+  return nums === "" ? `${tag}${length}:${body}` : `${tag}${nums},${length}:${body}`;
+}
+
+export interface Frame {
+  tag: string;
+  /** The numbers before the body's length. */
+  nums: number[];
+  body: string;
+}
+
+/** Longest `<tag><nums>:` header accepted, in bytes. */
+const MAX_HEAD = 64;
+const COLON = 58;
+const COMMA = 44;
+const ZERO = 48;
+const NINE = 57;
+
+/**
+ * Splits the stream back into records. push() throws on anything out of format (the caller
+ * treats the writer as broken); a record longer than maxBody bytes is out of format. Bodies are
+ * decoded from UTF-8 one by one, straight from the bytes read.
+ */
+export class FrameReader {
+  readonly #maxBody: number;
+  /** Bytes read but not yet parsed: the start of an incomplete record. */
+  #pending: Buffer[] = [];
+  #size = 0;
+  /** Bytes #pending must reach before that record is complete (0: not known yet). */
+  #need = 0;
+
+  constructor(maxBody: number) {
+    this.#maxBody = maxBody;
+  }
+
+  push(chunk: Buffer): Frame[] {
+    this.#pending.push(chunk);
+    this.#size += chunk.length;
+    const out: Frame[] = [];
+    if (this.#size < this.#need) return out;
+    const buf = this.#pending.length === 1 ? chunk : Buffer.concat(this.#pending, this.#size);
+    this.#pending = [];
+    this.#size = 0;
+    this.#need = 0;
+    let need = 0;
+    let pos = 0;
+    while (pos < buf.length) {
+      const nums: number[] = [];
+      let n = 0;
+      let digits = 0;
+      let i = pos + 1;
+      let complete = false;
+      for (; i < buf.length && i - pos <= MAX_HEAD; i++) {
+        const c = buf[i] as number;
+        if (c >= ZERO && c <= NINE) {
+          n = n * 10 + c - ZERO;
+          if (++digits > 15) throw new Error("bad record header");
+        } else if (c === COMMA || c === COLON) {
+          if (digits === 0) throw new Error("bad record header");
+          nums.push(n);
+          n = 0;
+          digits = 0;
+          if (c === COLON) {
+            complete = true;
+            break;
+          }
+        } else throw new Error("bad record header");
+      }
+      if (!complete) {
+        if (i - pos > MAX_HEAD) throw new Error("bad record header");
+        break;
+      }
+      const length = nums.pop() as number;
+      if (length > this.#maxBody) throw new Error("record too long");
+      const end = i + 1 + length;
+      if (end > buf.length) {
+        need = end - pos;
+        break;
+      }
+      out.push({
+        tag: String.fromCharCode(buf[pos] as number),
+        nums,
+        body: buf.toString("utf8", i + 1, end),
+      });
+      pos = end;
+    }
+    if (pos < buf.length) {
+      const rest = buf.subarray(pos);
+      this.#pending.push(rest);
+      this.#size = rest.length;
+      this.#need = need;
+    }
+    return out;
+  }
+}
 
 const CODES: ReadonlySet<string> = new Set<SandboxErrorCode>([
   "HG_ERR_SANDBOX_SYNTAX",
