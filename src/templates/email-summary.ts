@@ -104,8 +104,13 @@ export function summarizeEmailEvent(payload: unknown): EmailSummary {
   const root = isRecord(payload) ? payload : {};
   // A Hookgate event carries the source body in `data`; a map output is read as that body itself.
   const isEvent = typeof own(root, "type") === "string" && Object.hasOwn(root, "data");
-  const data = isEvent ? (isRecord(own(root, "data")) ? (own(root, "data") as JsonRecord) : {}) : root;
-  const eventType = text(own(root, "type")) ?? text(own(data, "event")) ?? text(own(data, "eventName"));
+  const outer = isEvent ? (isRecord(own(root, "data")) ? (own(root, "data") as JsonRecord) : {}) : root;
+  const eventType = text(own(root, "type")) ?? text(own(outer, "event")) ?? text(own(outer, "eventName"));
+  // Events that came through a source keep the sender's whole body, and EmailEngine and Stalwart
+  // wrap the message once more: {event|type, account, date, data: {subject, from, ...}}.
+  const inner = own(outer, "data");
+  const wrapped = isRecord(inner) && (text(own(outer, "event")) ?? text(own(outer, "type"))) !== null;
+  const data = wrapped ? (inner as JsonRecord) : outer;
   const subject = line(first(data, ["subject"]) ?? nested(data, ["headers", "subject"]));
   const summary: EmailSummary = {
     eventType,
@@ -116,13 +121,13 @@ export function summarizeEmailEvent(payload: unknown): EmailSummary {
     to: addresses(
       first(data, ["to", "recipients", "recipient", "email"]) ?? nested(data, ["envelope", "to"]),
     ),
-    account: line(isEvent ? (own(root, "account") ?? own(data, "account")) : own(data, "account")),
+    account: line(isEvent ? (own(root, "account") ?? own(outer, "account")) : own(outer, "account")),
     source: isEvent ? line(own(root, "source")) : null,
     eventId: line(isEvent ? own(root, "id") : (own(data, "event_id") ?? own(data, "eventId"))),
     messageId: line(first(data, ["messageId", "message_id", "emailId"])),
     reason: reasonOf(data),
     text: bodyText(data),
-    occurredAt: isoTime(isEvent ? own(root, "occurredAt") : undefined) ?? dataTime(data),
+    occurredAt: isoTime(isEvent ? own(root, "occurredAt") : undefined) ?? dataTime(outer),
     details: [],
   };
   summary.details = detailsOf(data, summary);
