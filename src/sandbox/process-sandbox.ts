@@ -56,7 +56,13 @@ import type {
 } from "./types.ts";
 
 const ENTRY = fileURLToPath(new URL("./sandbox-process.ts", import.meta.url));
-const MARGIN_MS = 1000;
+/**
+ * How long the child may be silent (no heartbeat, no answer) past a call's deadline before it is
+ * taken for hung. Generous on purpose: building many isolates at once (a cold start, or a burst
+ * of routes whose isolates were just disposed) is synchronous work that holds the child's event
+ * loop, and killing a child that is merely busy fails every other route's call in flight too.
+ */
+const MARGIN_MS = 5000;
 /** A live child that has not answered a call after this many deadlines has lost it. */
 const HARD_FACTOR = 60;
 const WATCH_MS = 250;

@@ -51,7 +51,7 @@ for (const mode of MODES) {
   describe(`adversarial corpus through a Sandbox (${mode})`, () => {
     let sandbox: Sandbox;
     before(() => {
-      sandbox = new Sandbox({ mode, timeoutMs: 200, memoryLimitMb: 32 });
+      sandbox = new Sandbox({ mode, timeoutMs: 1000, memoryLimitMb: 32 });
     });
     after(() => sandbox.dispose());
 
