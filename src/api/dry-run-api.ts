@@ -1,14 +1,12 @@
 import { createHash } from "node:crypto";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { buildRequest } from "../delivery/index.ts";
 import { HookgateError } from "../errors.ts";
 import { EventInSchema, normalizeEvent } from "../events/index.ts";
-import { deliveryIdFor } from "../ids.ts";
 import { buildRoute, type CompiledRoute, compileRoute, RouteInSchema } from "../routing/index.ts";
 import type { StepResult } from "../sandbox/index.ts";
 import { eventsOfSample } from "../sources/index.ts";
-import { walkEvent } from "../walk/index.ts";
+import { requestOf, walkEvent } from "../walk/index.ts";
 import type { ApiDeps } from "./deps.ts";
 import { checkRouteContent } from "./route-validation.ts";
 import { ErrorBodySchema } from "./schemas.ts";
@@ -100,13 +98,7 @@ export const dryRunApi =
         });
         const results = walks.map((w) => {
           const { route } = w.route;
-          const request = w.rendered
-            ? buildRequest(route, {
-                messageId: deliveryIdFor(event.id, route.id),
-                body: w.rendered.body,
-                contentType: w.rendered.contentType,
-              })
-            : null;
+          const request = requestOf(w, event);
           const filter = step(w.filter);
           const map = step(w.map);
           return {

@@ -1,9 +1,8 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { buildRequest, sendRequest } from "../delivery/index.ts";
+import { sendRequest } from "../delivery/index.ts";
 import { HookgateError } from "../errors.ts";
 import { sampleEvent } from "../events/index.ts";
-import { deliveryIdFor } from "../ids.ts";
 import {
   applyRoutePatch,
   buildRoute,
@@ -14,7 +13,7 @@ import {
   RoutePatchSchema,
   toRouteOut,
 } from "../routing/index.ts";
-import { walkEvent } from "../walk/index.ts";
+import { requestOf, walkEvent } from "../walk/index.ts";
 import type { ApiDeps } from "./deps.ts";
 import { checkFunction, checkRouteContent } from "./route-validation.ts";
 import { ErrorBodySchema } from "./schemas.ts";
@@ -174,15 +173,11 @@ export const routesApi =
         const event = sampleEvent();
         const compiled = compileRoute({ ...route, enabled: true, events: ["*"], filter: null, stop: false });
         const [walk] = await walkEvent([compiled], event, deps.sandbox);
-        if (!walk?.rendered) {
+        const req = walk ? requestOf(walk, event) : null;
+        if (!walk || !req) {
           const error = walk?.error ?? { code: "HG_ERR_INTERNAL", message: "the route produced no body" };
           return { statusCode: null, durationMs: 0, error, responseExcerpt: "" };
         }
-        const req = buildRequest(route, {
-          messageId: deliveryIdFor(event.id, route.id),
-          body: walk.rendered.body,
-          contentType: walk.rendered.contentType,
-        });
         const result = await sendRequest(req, {
           dispatcher: deps.dispatcher,
           timeoutMs: route.target.timeoutMs,

@@ -30,6 +30,10 @@ export async function eventsOfSample(file: string, now = new Date()): Promise<Ho
   } catch {
     return null;
   }
+  return normaliseSample(kind, body, now);
+}
+
+function normaliseSample(kind: SourceKind, body: unknown, now: Date): HookgateEvent[] {
   return ADAPTERS[kind].normalise(
     body,
     { raw: Buffer.alloc(0), headers: {} },
@@ -51,15 +55,7 @@ export async function listSamples(kind?: string): Promise<SampleFile[]> {
     for (const name of files) {
       const url = new URL(`${k}/${name}`, SAMPLES_DIR);
       const load = async () => JSON.parse(await readFile(url, "utf8")) as unknown;
-      const events = ADAPTERS[k].normalise(
-        await load(),
-        { raw: Buffer.alloc(0), headers: {} },
-        {
-          sourceId: "src_sample",
-          kind: k,
-          now: new Date(0),
-        },
-      );
+      const events = normaliseSample(k, await load(), new Date(0));
       out.push({
         kind: k,
         event: [...new Set(events.map((e) => e.type))].join(","),

@@ -1,4 +1,6 @@
+import { buildRequest, type OutgoingRequest } from "../delivery/index.ts";
 import type { HookgateEvent } from "../events/index.ts";
+import { deliveryIdFor } from "../ids.ts";
 import type { CompiledRoute } from "../routing/index.ts";
 import type { RouteRun, Sandbox, StepResult } from "../sandbox/index.ts";
 import { type RenderedBody, renderBody } from "../templates/index.ts";
@@ -103,4 +105,15 @@ export async function walkEvent(
           error: null,
         },
   );
+}
+
+/** The exact request a route that took the event would send now (signed with its delivery's id). */
+export function requestOf(walk: RouteWalk, event: HookgateEvent): OutgoingRequest | null {
+  if (!walk.rendered) return null;
+  const { route } = walk.route;
+  return buildRequest(route, {
+    messageId: deliveryIdFor(event.id, route.id),
+    body: walk.rendered.body,
+    contentType: walk.rendered.contentType,
+  });
 }
