@@ -8,8 +8,10 @@ import { createHmac, createSecretKey, type KeyObject, randomBytes } from "node:c
  * Inputs: secret(s), message id (stable across retries), unix seconds, the exact body bytes.
  */
 
-export function generateSecret(): string {
-  return `whsec_${randomBytes(32).toString("base64")}`;
+/** A new secret: whsec_ + base64 for Standard Webhooks, 32 random bytes in base64url otherwise. */
+export function generateSecret(scheme = "standard-webhooks"): string {
+  const bytes = randomBytes(32);
+  return scheme === "standard-webhooks" ? `whsec_${bytes.toString("base64")}` : bytes.toString("base64url");
 }
 
 // Decoding the secret and building a KeyObject per request showed in profiles; routes have few.

@@ -29,17 +29,90 @@ const HeaderValueSchema = z
   // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
   .regex(/^[^\x00-\x08\x0a-\x1f\x7f]*$/, "must not contain control characters");
 
-export const SigningSchema = z.strictObject({
-  scheme: z.enum(["standard-webhooks", "none"]).default("standard-webhooks"),
-  secret: SecretSchema.optional(),
-});
+export const SIGNING_SCHEMES = [
+  "standard-webhooks",
+  "emailengine",
+  "stalwart",
+  "hmac-sha256",
+  "none",
+] as const;
+export type SigningScheme = (typeof SIGNING_SCHEMES)[number];
+
+/**
+ * How the body is signed. `standard-webhooks` (webhook-id/-timestamp/-signature, whsec_ secret);
+ * `emailengine` (X-EE-Wh-Signature: base64url HMAC-SHA256 of the body); `stalwart` (X-Signature:
+ * base64 HMAC-SHA256 of the body); `hmac-sha256` (HMAC-SHA256 of the body in `header`, hex or
+ * base64). A secret is generated when none is given.
+ */
+export const SigningSchema = z
+  .strictObject({
+    scheme: z.enum(SIGNING_SCHEMES).default("standard-webhooks"),
+    secret: z.string().min(16).max(512).optional(),
+    header: HeaderNameSchema.optional().describe("hmac-sha256 only: the header that carries the signature"),
+    encoding: z.enum(["hex", "base64"]).optional().describe("hmac-sha256 only: hex (default) or base64"),
+  })
+  .superRefine((s, ctx) => {
+    if (
+      s.scheme === "standard-webhooks" &&
+      s.secret !== undefined &&
+      !SecretSchema.safeParse(s.secret).success
+    ) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["secret"],
+        message: "must be whsec_ followed by base64 of 24 to 64 bytes",
+      });
+    }
+    if (s.scheme !== "hmac-sha256" && (s.header !== undefined || s.encoding !== undefined)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["header"],
+        message: "header and encoding apply to hmac-sha256 only",
+      });
+    }
+  });
+
+// Credentials may be written as ${ENV_NAME}: resolved from the environment at send time only.
+const CredentialSchema = HeaderValueSchema.min(1).max(4096);
+export const TargetAuthSchema = z
+  .discriminatedUnion("type", [
+    z.strictObject({ type: z.literal("basic"), username: CredentialSchema, password: CredentialSchema }),
+    z.strictObject({ type: z.literal("bearer"), token: CredentialSchema }),
+  ])
+  .describe("Authorization sent to the target; values may be ${ENV_NAME}, resolved at send time");
 
 export const TargetSchema = z.strictObject({
   url: z.url({ protocol: /^https?$/ }).max(2048),
   method: z.enum(["POST", "PUT", "PATCH"]).default("POST"),
-  headers: z.record(HeaderNameSchema, HeaderValueSchema).default({}),
+  headers: z
+    .record(HeaderNameSchema, HeaderValueSchema)
+    .default({})
+    .describe("Values may use ${ENV_NAME}, resolved from the gateway's environment at send time"),
   timeoutMs: z.int().min(100).max(120_000).default(10_000),
   signing: SigningSchema.prefault({}),
+  auth: TargetAuthSchema.nullable().optional(),
+  format: z
+    .enum(["raw", "form"])
+    .default("raw")
+    .describe(
+      "raw: the rendered body as is; form: a JSON object body sent as application/x-www-form-urlencoded",
+    ),
+  rateLimit: z
+    .number()
+    .positive()
+    .max(10_000)
+    .optional()
+    .describe(
+      "Requests per second to this target URL, shared by every route and worker (Slack: 1 by default)",
+    ),
+  maxConcurrency: z
+    .int()
+    .min(1)
+    .max(1_000)
+    .optional()
+    .describe(
+      "Requests in flight to this target URL per worker process (HOOKGATE_TARGET_CONCURRENCY by default)",
+    ),
 });
 
 export const RetrySchema = z.strictObject({
@@ -85,6 +158,17 @@ export const FunctionLimitsSchema = z
   })
   .describe("Lowered to the gateway's caps when larger");
 
+const OrderingSchema = z
+  .enum(["none", "fifo"])
+  .describe("fifo: this route's deliveries go out strictly in ingest order, each waiting for the one before");
+
+export const BatchSchema = z
+  .strictObject({
+    maxEvents: z.int().min(1).max(1_000).default(100),
+    maxWaitMs: z.int().min(0).max(3_600_000).default(1_000),
+  })
+  .describe('Send {"events": [...]} with up to maxEvents bodies, at most maxWaitMs after the first');
+
 const routeFields = {
   name: z.string().trim().min(1).max(200),
   enabled: z.boolean().default(true),
@@ -97,6 +181,8 @@ const routeFields = {
   target: TargetSchema,
   retry: RetrySchema.prefault({}),
   stop: z.boolean().default(false),
+  ordering: OrderingSchema.default("none"),
+  batch: BatchSchema.nullable().optional(),
 };
 
 export const RouteInSchema = z.strictObject(routeFields).meta({
@@ -127,13 +213,26 @@ export const RoutePatchSchema = z
         method: z.enum(["POST", "PUT", "PATCH"]).optional(),
         headers: z.record(HeaderNameSchema, HeaderValueSchema).optional(),
         timeoutMs: z.int().min(100).max(120_000).optional(),
-        signing: SigningSchema.partial().optional(),
+        signing: z
+          .strictObject({
+            scheme: z.enum(SIGNING_SCHEMES).optional(),
+            secret: z.string().min(16).max(512).optional(),
+            header: HeaderNameSchema.nullable().optional(),
+            encoding: z.enum(["hex", "base64"]).nullable().optional(),
+          })
+          .optional(),
+        auth: TargetAuthSchema.nullable().optional(),
+        format: z.enum(["raw", "form"]).optional(),
+        rateLimit: TargetSchema.shape.rateLimit.nullable().describe("null removes it"),
+        maxConcurrency: TargetSchema.shape.maxConcurrency.nullable().describe("null removes it"),
       })
       .optional(),
     retry: z
       .strictObject({ scheduleMs: RetrySchema.shape.scheduleMs.optional(), on4xx: z.boolean().optional() })
       .optional(),
     stop: z.boolean().optional(),
+    ordering: OrderingSchema.optional(),
+    batch: BatchSchema.nullable().optional().describe("null turns batching off"),
   })
   .meta({ id: "RoutePatch" });
 export type RoutePatch = z.infer<typeof RoutePatchSchema>;
@@ -150,11 +249,16 @@ export interface Route extends Omit<RouteIn, "filter" | "map" | "template" | "li
   template: RouteIn["template"] | null;
   /** Why Hookgate disabled the route itself (the receiver said the webhook is gone), if it did. */
   disabledReason: string | null;
+  batch?: RouteIn["batch"] | null;
+  /** Secrets replaced by a rotation that still sign alongside the current one until `expiresAt`. */
+  previousSecrets?: { secret: string; expiresAt: string }[];
 }
 
 const SigningOutSchema = z.object({
-  scheme: z.enum(["standard-webhooks", "none"]),
+  scheme: z.enum(SIGNING_SCHEMES),
   secret: z.string().optional().describe("Only present in the answer that created or rotated it"),
+  header: z.string().optional(),
+  encoding: z.enum(["hex", "base64"]).optional(),
 });
 
 export const RouteOutSchema = z
@@ -180,9 +284,26 @@ export const RouteOutSchema = z
       headers: z.record(z.string(), z.string()),
       timeoutMs: z.int(),
       signing: SigningOutSchema,
+      auth: z
+        .union([
+          z.object({ type: z.literal("basic"), username: z.string(), password: z.string() }),
+          z.object({ type: z.literal("bearer"), token: z.string() }),
+        ])
+        .nullable()
+        .optional()
+        .describe("Credentials show as [redacted] unless written as ${ENV_NAME}"),
+      format: z.enum(["raw", "form"]),
+      rateLimit: z.number().optional(),
+      maxConcurrency: z.int().optional(),
     }),
     retry: z.object({ scheduleMs: z.array(z.int()), on4xx: z.boolean() }),
     stop: z.boolean(),
+    ordering: z.enum(["none", "fifo"]),
+    batch: z.object({ maxEvents: z.int(), maxWaitMs: z.int() }).nullable().optional(),
+    secretRotation: z
+      .object({ previousSecretExpiresAt: z.string() })
+      .optional()
+      .describe("Present while a rotated-out secret still signs alongside the current one"),
     disabledReason: z
       .string()
       .nullable()
@@ -199,15 +320,41 @@ export const REDACTED = "[redacted]";
  * values of credential-like headers are never shown again once stored.
  */
 export function toRouteOut(route: Route, withSecret = false): RouteOut {
+  const { previousSecrets, ...rest } = route;
   const { secret, ...signing } = route.target.signing;
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(route.target.headers)) {
-    headers[name] = withSecret || !SENSITIVE_HEADER.test(name) ? value : REDACTED;
+    headers[name] = withSecret || !SENSITIVE_HEADER.test(name) || isEnvReference(value) ? value : REDACTED;
   }
+  const rotation = previousSecrets?.length
+    ? {
+        secretRotation: {
+          previousSecretExpiresAt: previousSecrets[previousSecrets.length - 1]?.expiresAt ?? "",
+        },
+      }
+    : {};
   return {
-    ...route,
+    ...rest,
+    ...rotation,
     template: route.template ?? null,
     disabledReason: route.disabledReason ?? null,
-    target: { ...route.target, headers, signing: withSecret && secret ? { ...signing, secret } : signing },
+    target: {
+      ...route.target,
+      headers,
+      auth: route.target.auth ? redactAuth(route.target.auth, withSecret) : route.target.auth,
+      signing: withSecret && secret ? { ...signing, secret } : signing,
+    },
   };
+}
+
+/** `${NAME}` alone: a reference to the environment, not a credential, so it is safe to show. */
+function isEnvReference(value: string): boolean {
+  return /^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/.test(value);
+}
+
+function redactAuth(auth: z.infer<typeof TargetAuthSchema>, show: boolean): z.infer<typeof TargetAuthSchema> {
+  const hide = (v: string) => (show || isEnvReference(v) ? v : REDACTED);
+  return auth.type === "basic"
+    ? { type: "basic", username: auth.username, password: hide(auth.password) }
+    : { type: "bearer", token: hide(auth.token) };
 }
