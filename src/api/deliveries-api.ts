@@ -6,6 +6,18 @@ import type { ApiDeps } from "./deps.ts";
 import { ErrorBodySchema } from "./schemas.ts";
 
 const IdParams = z.object({ id: z.string().min(1).max(100) });
+const RedriveBody = z
+  .strictObject({
+    since: z.iso.datetime({ offset: true }).describe("Failed deliveries created at or after this time"),
+    until: z.iso.datetime({ offset: true }).optional().describe("…and at or before this time (default: now)"),
+  })
+  .meta({ id: "RedriveRequest", example: { since: "2026-11-23T00:00:00Z" } });
+const RedriveAnswer = z
+  .object({
+    redriven: z.int().describe("Failed deliveries queued again"),
+    scanned: z.int().describe("Deliveries of the route looked at in the time range"),
+  })
+  .meta({ id: "RedriveResult" });
 const ListQuery = z.strictObject({
   routeId: z.string().min(1).optional(),
   status: DeliveryStatusSchema.optional(),
@@ -73,8 +85,45 @@ export const deliveriesApi =
         if (n === 0) throw new HookgateError("HG_ERR_CONFLICT", `delivery ${id} is still in progress`);
         const d = await log.get(id);
         if (!d) throw new HookgateError("HG_ERR_NOT_FOUND", `delivery ${id} does not exist`);
-        await deps.queue.enqueue([{ deliveryId: id, routeId: d.routeId, manualRetry: n }]);
+        const route = await deps.store.get(d.routeId);
+        await deps.scheduler.redispatch(d, n, route?.ordering === "fifo");
         return reply.code(202).send(d);
+      },
+    });
+
+    app.post("/routes/:id/redrive", {
+      schema: {
+        summary: "Send again every failed delivery of a route since a time",
+        description:
+          "Each failed delivery of the route created in [since, until] gets a new run with the route's full retry schedule (a FIFO route's go through its lane, in ingest order). Deliveries past retention are gone and not counted.",
+        tags: ["deliveries"],
+        params: IdParams,
+        body: RedriveBody,
+        response: { 202: RedriveAnswer, 400: ErrorBodySchema, 404: ErrorBodySchema },
+      },
+      handler: async (request, reply) => {
+        const route = await deps.store.get(request.params.id);
+        if (!route) throw new HookgateError("HG_ERR_NOT_FOUND", `route ${request.params.id} does not exist`);
+        const sinceMs = Date.parse(request.body.since);
+        const untilMs = request.body.until ? Date.parse(request.body.until) : Date.now();
+        if (untilMs < sinceMs) {
+          throw new HookgateError("HG_ERR_VALIDATION", "until is before since", { field: "until" });
+        }
+        let redriven = 0;
+        let scanned = 0;
+        for await (const ids of log.idsOfRoute(route.id, sinceMs, untilMs)) {
+          scanned += ids.length;
+          const counts = await log.requeueFailed(ids);
+          for (const [i, n] of counts.entries()) {
+            const id = ids[i];
+            if (!id || n === 0) continue;
+            const d = await log.get(id, false);
+            if (!d) continue;
+            await deps.scheduler.redispatch(d, n, route.ordering === "fifo");
+            redriven++;
+          }
+        }
+        return reply.code(202).send({ redriven, scanned });
       },
     });
   };

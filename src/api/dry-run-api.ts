@@ -1,12 +1,13 @@
 import { createHash } from "node:crypto";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { isRequestBuildError, redactRequest } from "../delivery/index.ts";
 import { HookgateError } from "../errors.ts";
-import { EventInSchema, normalizeEvent } from "../events/index.ts";
+import { EventInSchema, type HookgateEvent, normalizeEvent } from "../events/index.ts";
 import { buildRoute, type CompiledRoute, compileRoute, RouteInSchema } from "../routing/index.ts";
 import type { StepResult } from "../sandbox/index.ts";
 import { eventsOfSample } from "../sources/index.ts";
-import { requestOf, walkEvent } from "../walk/index.ts";
+import { type RouteWalk, requestOf, walkEvent } from "../walk/index.ts";
 import type { ApiDeps } from "./deps.ts";
 import { checkRouteContent } from "./route-validation.ts";
 import { ErrorBodySchema } from "./schemas.ts";
@@ -59,6 +60,20 @@ function step(s: StepResult | null) {
   return { logs: s.logs, durationMs: s.durationMs, ...(s.error ? { error: s.error } : {}) };
 }
 
+/**
+ * The request as an answer may show it: credentials [redacted] and ${ENV_NAME} references
+ * unresolved, as in the route API; or why it cannot be built (the error delivery would record).
+ */
+function shownRequestOf(walk: RouteWalk, event: HookgateEvent) {
+  try {
+    const request = requestOf(walk, event);
+    return { request: request && redactRequest(request, walk.route.route), error: null };
+  } catch (err) {
+    if (!isRequestBuildError(err)) throw err;
+    return { request: null, error: { code: err.code, message: err.message } };
+  }
+}
+
 export const dryRunApi =
   (deps: ApiDeps): FastifyPluginAsyncZod =>
   async (app) => {
@@ -95,10 +110,11 @@ export const dryRunApi =
         }
         const walks = await walkEvent(routes, event, deps.sandbox, {
           includeDisabled: Boolean(routeId || unsaved),
+          reportSkipped: true,
         });
         const results = walks.map((w) => {
           const { route } = w.route;
-          const request = requestOf(w, event);
+          const { request, error } = shownRequestOf(w, event);
           const filter = step(w.filter);
           const map = step(w.map);
           return {
@@ -110,7 +126,7 @@ export const dryRunApi =
             map: map && { ...map, output: w.map?.ok ? w.map.value : null },
             request,
             truncations: w.rendered?.truncations ?? [],
-            ...(w.error ? { error: w.error } : {}),
+            ...(w.error ? { error: w.error } : error ? { error } : {}),
           };
         });
         return { event, results };

@@ -1,9 +1,10 @@
 import { checkTargetUrl } from "../delivery/index.ts";
 import { HookgateError } from "../errors.ts";
-import type { Route } from "../routing/index.ts";
+import { batchProblem, type Route, TargetSchema } from "../routing/index.ts";
 import { checkFunctionSource } from "../sandbox/index.ts";
 import { checkTemplate, type Template, TemplateSyntaxError } from "../templates/index.ts";
 import type { ApiDeps } from "./deps.ts";
+import { describeIssues } from "./error-handler.ts";
 
 export function checkFunction(field: "filter" | "map", source: string | null | undefined): void {
   if (!source) return;
@@ -18,15 +19,40 @@ export function checkFunction(field: "filter" | "map", source: string | null | u
 }
 
 /**
- * What zod cannot see: code that does not compile and targets the address policy refuses.
+ * The target as a whole, with the same schema as on creation: a PATCH merges its target into the
+ * stored one, and the result (a new scheme, headers beside auth, …) must hold together too.
+ * A form body is made from a JSON object, which a text template cannot give.
+ */
+function checkTarget(route: Pick<Route, "template" | "target">): void {
+  const parsed = TargetSchema.safeParse(route.target);
+  if (!parsed.success) {
+    const details = describeIssues(parsed.error.issues, "target");
+    throw new HookgateError("HG_ERR_VALIDATION", `${details[0]?.path}: ${details[0]?.message}`, details);
+  }
+  if (route.target.format === "form" && route.template?.kind === "text") {
+    const message = "form bodies are made from a JSON object, which a text template cannot give";
+    throw new HookgateError("HG_ERR_VALIDATION", `target.format: ${message}`, [
+      { path: "target.format", message },
+    ]);
+  }
+}
+
+/**
+ * What the request schema cannot see: code that does not compile, a merged target that does not
+ * hold together, and targets the address policy refuses.
  * Checked whenever a route is saved (and for an unsaved route in the dry-run), never per event.
  */
 export function checkRouteContent(
-  route: Pick<Route, "filter" | "map" | "template" | "target">,
-  deps: ApiDeps,
+  route: Pick<Route, "filter" | "map" | "template" | "target"> & { batch?: Route["batch"] },
+  deps: Pick<ApiDeps, "policy">,
 ) {
   checkFunction("filter", route.filter);
   checkFunction("map", route.map);
+  checkTarget(route);
+  const batch = batchProblem(route);
+  if (batch) {
+    throw new HookgateError("HG_ERR_VALIDATION", `batch: ${batch}`, [{ path: "batch", message: batch }]);
+  }
   if (route.template) {
     try {
       checkTemplate(route.template as Template);

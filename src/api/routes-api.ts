@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { sendRequest } from "../delivery/index.ts";
+import { isRequestBuildError, type OutgoingRequest, sendRequest } from "../delivery/index.ts";
 import { HookgateError } from "../errors.ts";
 import { sampleEvent } from "../events/index.ts";
 import {
@@ -11,6 +11,7 @@ import {
   RouteInSchema,
   RouteOutSchema,
   RoutePatchSchema,
+  rotateRouteSecret,
   toRouteOut,
 } from "../routing/index.ts";
 import { requestOf, walkEvent } from "../walk/index.ts";
@@ -21,6 +22,25 @@ import { ErrorBodySchema } from "./schemas.ts";
 const IdParams = z.object({ id: z.string().min(1).max(100) });
 const FunctionParams = IdParams.extend({ kind: z.enum(["filter", "map"]) });
 const errors = { 400: ErrorBodySchema, 401: ErrorBodySchema, 404: ErrorBodySchema, 409: ErrorBodySchema };
+
+const SecretRotateInSchema = z
+  .strictObject({
+    secret: z
+      .string()
+      .min(16)
+      .max(512)
+      .optional()
+      .describe("The new secret (whsec_… for standard-webhooks); generated when absent"),
+    graceS: z
+      .int()
+      .min(0)
+      .max(7 * 24 * 3600)
+      .default(86_400)
+      .describe(
+        "Seconds the old secret keeps signing beside the new one (standard-webhooks; the other schemes carry one signature, so theirs switches at once)",
+      ),
+  })
+  .meta({ id: "SecretRotateIn" });
 
 export const routesApi =
   (deps: ApiDeps): FastifyPluginAsyncZod =>
@@ -99,7 +119,7 @@ export const routesApi =
         checkRouteContent(next, deps);
         await store.replace(next);
         const secretChanged = next.target.signing.secret !== current.target.signing.secret;
-        return toRouteOut(next, secretChanged);
+        return toRouteOut(next, secretChanged, { credentials: false });
       },
     });
 
@@ -115,6 +135,28 @@ export const routesApi =
           throw new HookgateError("HG_ERR_NOT_FOUND", `route ${request.params.id} does not exist`);
         }
         return reply.code(204).send(null);
+      },
+    });
+
+    app.post("/routes/:id/secret/rotate", {
+      schema: {
+        summary: "Rotate the route's signing secret",
+        description:
+          "Sets a new signing secret (the given one, or one generated for the scheme). Under standard-webhooks the old secret keeps signing beside the new one for `graceS` seconds (default 24 h), so receivers can switch without losing a delivery; `secretRotation` says until when. This answer is the only one that shows the new secret. 400 when the route is not signed.",
+        tags: ["routes"],
+        params: IdParams,
+        // No body at all is fastify's null: every default.
+        body: SecretRotateInSchema.nullish(),
+        response: { 200: RouteOutSchema, ...errors },
+      },
+      handler: async (request) => {
+        const now = new Date();
+        const rotation = request.body ?? SecretRotateInSchema.parse({});
+        const rotated = await store.update(request.params.id, (route) =>
+          rotateRouteSecret(route, rotation, now),
+        );
+        if (!rotated) throw new HookgateError("HG_ERR_INTERNAL", "rotation stored nothing");
+        return toRouteOut(rotated, true, { credentials: false, now: now.getTime() });
       },
     });
 
@@ -173,7 +215,15 @@ export const routesApi =
         const event = sampleEvent();
         const compiled = compileRoute({ ...route, enabled: true, events: ["*"], filter: null, stop: false });
         const [walk] = await walkEvent([compiled], event, deps.sandbox);
-        const req = walk ? requestOf(walk, event) : null;
+        let req: OutgoingRequest | null = null;
+        try {
+          req = walk ? requestOf(walk, event) : null;
+        } catch (err) {
+          // A ${ENV_NAME} that is not set, or a form body that is not an object: as delivery would fail.
+          if (!isRequestBuildError(err)) throw err;
+          const error = { code: err.code, message: err.message };
+          return { statusCode: null, durationMs: 0, error, responseExcerpt: "" };
+        }
         if (!walk || !req) {
           const error = walk?.error ?? { code: "HG_ERR_INTERNAL", message: "the route produced no body" };
           return { statusCode: null, durationMs: 0, error, responseExcerpt: "" };

@@ -44,6 +44,16 @@ export const ConfigSchema = z.object({
   HOOKGATE_DELIVERY_CONCURRENCY: int(1, 4096, 128),
   HOOKGATE_RESPONSE_EXCERPT_BYTES: int(0, 65536, 1024),
   HOOKGATE_DELIVERY_RETENTION_S: int(60, 365 * 24 * 3600, 7 * 24 * 3600),
+  /** Delivery records kept at most (the oldest finished ones go first), so Redis memory is bounded. */
+  HOOKGATE_DELIVERY_RETENTION_COUNT: int(100, 100_000_000, 100_000),
+  /** Requests in flight to one target per worker process, unless the route sets target.maxConcurrency. */
+  HOOKGATE_TARGET_CONCURRENCY: int(1, 1000, 16),
+  /** Consecutive failed attempts (no answer, 5xx, 408) that open a target's circuit breaker. */
+  HOOKGATE_BREAKER_FAILURES: int(1, 10_000, 10),
+  HOOKGATE_BREAKER_COOLDOWN_MS: int(100, 3_600_000, 30_000),
+  HOOKGATE_BREAKER_MAX_COOLDOWN_MS: int(100, 24 * 3_600_000, 600_000),
+  /** A route whose target has not answered with a success for this long is disabled (Svix: 5 days). */
+  HOOKGATE_DISABLE_AFTER_S: int(1, 365 * 24 * 3600, 5 * 24 * 3600),
   /** How long a crashed process's in-flight work stays claimed before another process takes it. */
   HOOKGATE_LOCK_MS: int(1000, 600_000, 30_000),
   HOOKGATE_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),

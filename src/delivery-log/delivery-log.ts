@@ -8,8 +8,10 @@ import type { AttemptRecord, Delivery, DeliveryStatus, NewDelivery } from "./del
  * the indexes are trimmed by age whenever a delivery is added.
  */
 
-// KEYS: record, all-index, route-index. ARGV: createdAtMs, retentionS, json fields, status.
-// Returns 1 when the caller should enqueue (new, or still pending after a crash), else 0.
+// KEYS: record, all-index, route-index. ARGV: createdAtMs, retentionS, json fields, status,
+// maxCount, record key prefix. Returns 1 when the caller should enqueue (new, or still pending
+// after a crash), else 0. Memory stays bounded by age (TTL, index trim) and by count: past
+// maxCount the oldest finished records are deleted (unfinished ones live until they finish).
 const CREATE = `
 if redis.call('EXISTS', KEYS[1]) == 1 then
   if redis.call('HGET', KEYS[1], 'status') == 'pending' then return 1 end
@@ -23,22 +25,39 @@ redis.call('ZADD', KEYS[2], ARGV[1], fields.id)
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', cutoff)
 redis.call('ZADD', KEYS[3], ARGV[1], fields.id)
 redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', cutoff)
+local max = tonumber(ARGV[5])
+local over = redis.call('ZCARD', KEYS[2]) - max
+if over > 0 then
+  for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, over - 1)) do
+    local st = redis.call('HGET', ARGV[6] .. id, 'status')
+    if st ~= 'pending' and st ~= 'retrying' then
+      redis.call('DEL', ARGV[6] .. id, ARGV[6] .. id .. ':attempts')
+    end
+  end
+  redis.call('ZREMRANGEBYRANK', KEYS[2], 0, over - 1)
+end
+over = redis.call('ZCARD', KEYS[3]) - max
+if over > 0 then redis.call('ZREMRANGEBYRANK', KEYS[3], 0, over - 1) end
 if ARGV[4] == 'pending' then return 1 end
 return 0`;
 
-// KEYS: record. ARGV: now. Moves a finished delivery back to pending for a manual retry.
-// Returns the new manual-retry count, 0 when it is still in flight, -1 when it does not exist.
+// KEYS: record. ARGV: now, only failed (1/0). Moves a finished delivery back to pending for a
+// manual retry. Returns the new manual-retry count, 0 when it is still in flight (or, with
+// only-failed, did not fail), -1 when it does not exist.
 const REQUEUE = `
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return -1 end
 if status == 'pending' or status == 'retrying' then return 0 end
+if ARGV[2] == '1' and status ~= 'failed' then return 0 end
 redis.call('HSET', KEYS[1], 'status', 'pending', 'updatedAt', ARGV[1], 'error', 'null', 'nextAttemptAt', 'null')
 return redis.call('HINCRBY', KEYS[1], 'manualRetries', 1)`;
 
 // KEYS: record, attempts. ARGV: attempt JSON, status, updatedAt, nextAttemptAt JSON, error JSON,
 // retentionS. One call instead of a seven-command MULTI on the hot path of every attempt.
+// Attempts beyond the last 100 of one delivery are dropped (manual retries can add many).
 const RECORD_ATTEMPT = `
 redis.call('RPUSH', KEYS[2], ARGV[1])
+redis.call('LTRIM', KEYS[2], -100, -1)
 redis.call('HSET', KEYS[1], 'status', ARGV[2], 'updatedAt', ARGV[3], 'nextAttemptAt', ARGV[4], 'error', ARGV[5])
 redis.call('HINCRBY', KEYS[1], 'attemptCount', 1)
 redis.call('EXPIRE', KEYS[1], ARGV[6])
@@ -58,12 +77,14 @@ export class DeliveryLog {
   readonly #redis: Redis;
   readonly #keys: RedisKeys;
   readonly #retentionS: number;
+  readonly #maxCount: number;
   readonly #create: RedisScript;
   readonly #requeue: RedisScript;
   readonly #recordAttempt: RedisScript;
 
-  constructor(redis: Redis, keys: RedisKeys, retentionS: number) {
+  constructor(redis: Redis, keys: RedisKeys, retentionS: number, maxCount = 100_000) {
     this.#redis = redis;
+    this.#maxCount = maxCount;
     this.#create = defineScript(redis, "hgCreateDelivery", 3, CREATE);
     this.#requeue = defineScript(redis, "hgRequeueDelivery", 1, REQUEUE);
     this.#recordAttempt = defineScript(redis, "hgRecordAttempt", 2, RECORD_ATTEMPT);
@@ -92,11 +113,20 @@ export class DeliveryLog {
         error: JSON.stringify(d.error),
         contentType: d.contentType ?? "",
         body: d.body ?? "",
+        order: d.order,
+        ...(d.eventIds ? { eventIds: JSON.stringify(d.eventIds) } : {}),
       };
       this.#create.queue(
         pipeline,
         [this.#keys.delivery(d.id), this.#keys.deliveriesAll, this.#keys.deliveriesByRoute(d.routeId)],
-        [now.getTime(), this.#retentionS, JSON.stringify(fields), status],
+        [
+          now.getTime(),
+          this.#retentionS,
+          JSON.stringify(fields),
+          status,
+          this.#maxCount,
+          this.#keys.delivery(""),
+        ],
       );
     }
     const results = (await pipeline.exec()) ?? [];
@@ -136,7 +166,23 @@ export class DeliveryLog {
   }
 
   async requeue(id: string, now = new Date()): Promise<number> {
-    return (await this.#requeue.run([this.#keys.delivery(id)], [now.toISOString()])) as number;
+    return (await this.#requeue.run([this.#keys.delivery(id)], [now.toISOString(), 0])) as number;
+  }
+
+  /** Requeues the failed ones among `ids`; answers each one's manual-retry count (0: not requeued). */
+  async requeueFailed(ids: readonly string[], now = new Date()): Promise<number[]> {
+    if (ids.length === 0) return [];
+    const pipeline = this.#redis.pipeline();
+    for (const id of ids) this.#requeue.queue(pipeline, [this.#keys.delivery(id)], [now.toISOString(), 1]);
+    return ((await pipeline.exec()) ?? []).map(([err, value]) => {
+      if (err) throw err;
+      return Math.max(0, Number(value));
+    });
+  }
+
+  /** A route's delivery ids created in [sinceMs, untilMs], oldest first, a page at a time. */
+  idsOfRoute(routeId: string, sinceMs: number, untilMs: number): AsyncGenerator<string[]> {
+    return idsOfRoute(this.#redis, this.#keys, routeId, sinceMs, untilMs);
   }
 
   async get(id: string, withAttempts = true): Promise<Delivery | null> {
@@ -177,6 +223,31 @@ export class DeliveryLog {
   }
 }
 
+async function* idsOfRoute(
+  redis: Redis,
+  keys: RedisKeys,
+  routeId: string,
+  sinceMs: number,
+  untilMs: number,
+  page = 500,
+): AsyncGenerator<string[]> {
+  let offset = 0;
+  for (;;) {
+    const ids = await redis.zrangebyscore(
+      keys.deliveriesByRoute(routeId),
+      sinceMs,
+      untilMs,
+      "LIMIT",
+      offset,
+      page,
+    );
+    if (ids.length === 0) return;
+    offset += ids.length;
+    yield ids;
+    if (ids.length < page) return;
+  }
+}
+
 function toDelivery(r: Record<string, string>, attempts: string[] | null): Delivery {
   return {
     id: r.id ?? "",
@@ -192,6 +263,8 @@ function toDelivery(r: Record<string, string>, attempts: string[] | null): Deliv
     error: JSON.parse(r.error ?? "null") as Delivery["error"],
     contentType: r.contentType || null,
     body: r.body ?? null,
+    ...(r.order ? { order: r.order } : {}),
+    ...(r.eventIds ? { eventIds: JSON.parse(r.eventIds) as string[] } : {}),
     ...(attempts ? { attempts: attempts.map((a) => JSON.parse(a) as AttemptRecord) } : {}),
   };
 }

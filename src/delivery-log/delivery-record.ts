@@ -29,6 +29,11 @@ export const DeliveryOutSchema = z
     error: z.object({ code: z.string(), message: z.string() }).nullable(),
     contentType: z.string().nullable(),
     body: z.string().nullable(),
+    order: z
+      .string()
+      .optional()
+      .describe("Ingest order: the event's stream id (the first event's, for a batch)"),
+    eventIds: z.array(z.string()).optional().describe("A batch's events, in order"),
     attempts: z.array(AttemptRecordSchema).optional(),
   })
   .meta({ id: "Delivery" });
@@ -45,4 +50,10 @@ export interface NewDelivery {
   error: { code: string; message: string } | null;
   contentType: string | null;
   body: string | null;
+  /** The event's ingest order (src/queue/fifo-lane.ts streamOrder), for FIFO lanes. */
+  order: string;
+  /** Sent through the route's FIFO lane instead of straight to the queue. */
+  fifo: boolean;
+  /** A batch delivery's events. */
+  eventIds?: string[];
 }

@@ -1,4 +1,5 @@
 import { isBlockedAddressError } from "./guarded-agent.ts";
+import type { RequestBuildErrorCode } from "./request-build-error.ts";
 
 /** Typed reasons an attempt got no HTTP answer (Hook0-style), as recorded in the delivery log. */
 export type AttemptErrorCode =
@@ -9,7 +10,9 @@ export type AttemptErrorCode =
   | "E_DNS"
   | "E_TLS"
   | "E_BLOCKED_ADDRESS"
-  | "E_NETWORK";
+  | "E_NETWORK"
+  // No request was sent: it could not be built (src/delivery/request-build-error.ts).
+  | RequestBuildErrorCode;
 
 function codesOf(err: unknown): string[] {
   const codes: string[] = [];

@@ -1,5 +1,8 @@
 import type { Route } from "../routing/index.ts";
-import { standardWebhooksHeaders } from "./sign.ts";
+import { type EnvSource, resolveEnvRefs } from "./env-refs.ts";
+import { encodeFormBody, FORM_CONTENT_TYPE } from "./form-body.ts";
+import { activeSecrets, signatureHeaders } from "./sign.ts";
+import { authorizationOf } from "./target-auth.ts";
 
 export const USER_AGENT = "Hookgate/0.1 (+https://github.com/hookgate)";
 
@@ -20,24 +23,36 @@ export interface RenderedPayload {
 /**
  * The exact request for one attempt. The dry-run, the test endpoint and the worker all call this,
  * so what the dry-run shows is what is sent (with the timestamp of the moment it is built).
+ * Header and credential ${ENV_NAME} references are resolved from `env` here and nowhere else;
+ * the signature covers the body exactly as sent (the form encoding for target.format "form").
+ * Throws RequestBuildError (E_ENV_MISSING, E_ENV_INVALID, E_FORM_BODY) when it cannot be built.
  */
-export function buildRequest(route: Route, payload: RenderedPayload, now = Date.now()): OutgoingRequest {
+export function buildRequest(
+  route: Route,
+  payload: RenderedPayload,
+  now = Date.now(),
+  env: EnvSource = process.env,
+): OutgoingRequest {
   const { target } = route;
+  const form = target.format === "form";
+  const body = form ? encodeFormBody(payload.body) : payload.body;
   const headers: Record<string, string> = {
-    "content-type": payload.contentType,
+    "content-type": form ? FORM_CONTENT_TYPE : payload.contentType,
     "user-agent": USER_AGENT,
   };
-  for (const [name, value] of Object.entries(target.headers)) headers[name.toLowerCase()] = value;
-  if (target.signing.scheme === "standard-webhooks" && target.signing.secret) {
-    Object.assign(
-      headers,
-      standardWebhooksHeaders(
-        [target.signing.secret],
-        payload.messageId,
-        Math.floor(now / 1000),
-        payload.body,
-      ),
-    );
+  for (const [name, value] of Object.entries(target.headers)) {
+    headers[name.toLowerCase()] = resolveEnvRefs(value, env, `target.headers.${name}`);
   }
-  return { method: target.method, url: target.url, headers, body: payload.body };
+  if (target.auth) headers.authorization = authorizationOf(target.auth, env);
+  Object.assign(
+    headers,
+    signatureHeaders(
+      target.signing,
+      activeSecrets(route, now),
+      payload.messageId,
+      Math.floor(now / 1000),
+      body,
+    ),
+  );
+  return { method: target.method, url: target.url, headers, body };
 }

@@ -1,8 +1,16 @@
 export { type AddressPolicy, checkTargetUrl, createAddressPolicy } from "./address-policy.ts";
 export { type AttemptErrorCode, classifyAttemptError } from "./attempt-error.ts";
 export { buildRequest, type OutgoingRequest, type RenderedPayload, USER_AGENT } from "./build-request.ts";
+export { type EnvSource, envRefProblem, envRefsIn, resolveEnvRefs } from "./env-refs.ts";
+export { encodeFormBody, FORM_CONTENT_TYPE } from "./form-body.ts";
 export { BlockedAddressError, createGuardedAgent, isBlockedAddressError } from "./guarded-agent.ts";
 export { receiverOf } from "./receiver.ts";
+export { REDACTED, redactRequest, shownAuth, shownCredential, shownHeaderValue } from "./redact.ts";
+export {
+  isRequestBuildError,
+  RequestBuildError,
+  type RequestBuildErrorCode,
+} from "./request-build-error.ts";
 export {
   type AttemptDecision,
   decideAfterAttempt,
@@ -14,4 +22,30 @@ export {
   type RetryPolicy,
 } from "./retry-policy.ts";
 export { type AttemptResult, type SendOptions, sendRequest } from "./send.ts";
-export { generateSecret, standardWebhooksHeaders, standardWebhooksSignature } from "./sign.ts";
+export {
+  activeSecrets,
+  bodySignature,
+  DEFAULT_HMAC_HEADER,
+  generateSecret,
+  signatureHeaderOf,
+  signatureHeaders,
+  standardWebhooksHeaders,
+  standardWebhooksSignature,
+} from "./sign.ts";
+export { authorizationOf, type TargetAuth } from "./target-auth.ts";
+export {
+  type BreakerSettings,
+  type BreakerState,
+  type BreakerView,
+  breakerAt,
+  failingTooLong,
+  isBreakerFailure,
+  isSuccess,
+  type RateLimitHeaders,
+  rateLimitOf,
+  rateShape,
+  SLACK_DEFAULT_RATE_PER_S,
+  spread,
+  targetKeyOf,
+  targetPauseMs,
+} from "./target-policy.ts";

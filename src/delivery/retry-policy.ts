@@ -79,7 +79,10 @@ export function decideAfterAttempt(
     return { kind: "delivered" };
   }
   const reason = errorCode ?? `HTTP ${statusCode}`;
-  if (errorCode === "E_BLOCKED_ADDRESS") return { kind: "failed", reason, disableRoute: false };
+  // Neither heals by waiting: the address is refused by policy, the body cannot be a form.
+  if (errorCode === "E_BLOCKED_ADDRESS" || errorCode === "E_FORM_BODY") {
+    return { kind: "failed", reason, disableRoute: false };
+  }
   if (statusCode === 410) return { kind: "failed", reason: "HTTP 410 Gone", disableRoute: true };
   if (statusCode === 404 && (policy.receiver === "slack" || policy.receiver === "discord")) {
     return {

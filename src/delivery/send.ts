@@ -18,6 +18,15 @@ export interface AttemptResult {
   responseExcerpt: string;
   /** Raw `Retry-After` header, for the retry policy to read. */
   retryAfter: string | null;
+  /** Bucket headers (Discord's X-RateLimit-*), for pausing the whole target. */
+  rateLimit: { remaining: string | null; resetAfter: string | null };
+}
+
+const NO_RATE_LIMIT = { remaining: null, resetAfter: null } as const;
+
+function headerOf(headers: Record<string, string | string[] | undefined>, name: string): string | null {
+  const value = headers[name];
+  return typeof value === "string" ? value : null;
 }
 
 export interface SendOptions {
@@ -57,14 +66,17 @@ export async function sendRequest(req: OutgoingRequest, options: SendOptions): P
     phase = "body";
     statusCode = res.statusCode;
     const excerpt = await readExcerpt(res.body, options.excerptBytes);
-    const retryAfter = res.headers["retry-after"];
     return {
       statusCode: res.statusCode,
       errorCode: null,
       errorMessage: null,
       durationMs: elapsed(),
       responseExcerpt: excerpt,
-      retryAfter: typeof retryAfter === "string" ? retryAfter : null,
+      retryAfter: headerOf(res.headers, "retry-after"),
+      rateLimit: {
+        remaining: headerOf(res.headers, "x-ratelimit-remaining"),
+        resetAfter: headerOf(res.headers, "x-ratelimit-reset-after"),
+      },
     };
   } catch (err) {
     // A status followed by a body that never finishes is kept: the receiver did answer, too slowly.
@@ -75,6 +87,7 @@ export async function sendRequest(req: OutgoingRequest, options: SendOptions): P
       durationMs: elapsed(),
       responseExcerpt: "",
       retryAfter: null,
+      rateLimit: NO_RATE_LIMIT,
     };
   }
 }

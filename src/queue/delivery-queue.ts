@@ -1,11 +1,24 @@
-import { Queue } from "bullmq";
+import { Job, Queue } from "bullmq";
 import { DELIVERY_QUEUE } from "../shared/redis-keys.ts";
-import { DELIVER_JOB_NAME, type DeliveryJob, deliveryJobId } from "./delivery-job.ts";
+import {
+  DELIVER_JOB_NAME,
+  type DeliveryJob,
+  deliveryJobId,
+  FLUSH_JOB_NAME,
+  type FlushJob,
+  flushJobId,
+} from "./delivery-job.ts";
 
 /** A retry count high enough never to be reached: the retry policy decides when to stop. */
 export const POLICY_DECIDES_ATTEMPTS = 10_000;
 
-/** Producer side of the delivery queue (BullMQ Queue): used by walkers and the API. */
+export interface DeliverRequest {
+  deliveryId: string;
+  routeId: string;
+  manualRetry?: number;
+}
+
+/** Producer side of the delivery queue (BullMQ Queue): used by walkers, workers and the API. */
 export class DeliveryQueue {
   readonly queue: Queue;
 
@@ -24,14 +37,36 @@ export class DeliveryQueue {
     });
   }
 
-  async enqueue(
-    jobs: readonly { deliveryId: string; routeId: string; manualRetry?: number }[],
-  ): Promise<void> {
+  async enqueue(jobs: readonly DeliverRequest[]): Promise<void> {
     if (jobs.length === 0) return;
     await this.queue.addBulk(
       jobs.map((j) => {
         const data: DeliveryJob = { v: 1, kind: "deliver", deliveryId: j.deliveryId, routeId: j.routeId };
         return { name: DELIVER_JOB_NAME, data, opts: { jobId: deliveryJobId(j.deliveryId, j.manualRetry) } };
+      }),
+    );
+  }
+
+  /** Queues a FIFO lane's new head now, even if its job is waiting out an earlier deferral. */
+  async enqueueNow(job: DeliverRequest): Promise<void> {
+    await this.enqueue([job]);
+    const existing = await Job.fromId(this.queue, deliveryJobId(job.deliveryId, job.manualRetry));
+    if (existing && (await existing.isDelayed())) await existing.promote().catch(() => {});
+  }
+
+  /** A flush of a route's batch buffer, identified by the buffer's oldest item. */
+  async scheduleFlush(
+    flushes: readonly { routeId: string; oldestOrder: string; delayMs: number; full: boolean }[],
+  ): Promise<void> {
+    if (flushes.length === 0) return;
+    await this.queue.addBulk(
+      flushes.map((f) => {
+        const data: FlushJob = { v: 1, kind: "flush", routeId: f.routeId };
+        return {
+          name: FLUSH_JOB_NAME,
+          data,
+          opts: { jobId: flushJobId(f.routeId, f.oldestOrder, f.full), delay: Math.max(0, f.delayMs) },
+        };
       }),
     );
   }

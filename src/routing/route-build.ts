@@ -1,6 +1,10 @@
 import { generateSecret } from "../delivery/sign.ts";
+import { HookgateError } from "../errors.ts";
 import { newId } from "../ids.ts";
-import type { Route, RouteIn, RoutePatch } from "./route-schema.ts";
+import { type Route, type RouteIn, type RoutePatch, SecretSchema } from "./route-schema.ts";
+
+/** Rotated-out secrets kept signing at once; each adds one signature to every request. */
+export const MAX_PREVIOUS_SECRETS = 10;
 
 /** A new route from validated input: id, version 1, and a secret when signing needs one. */
 export function buildRoute(input: RouteIn, now = new Date()): Route {
@@ -43,9 +47,12 @@ export function applyRoutePatch(route: Route, patch: RoutePatch, now = new Date(
     if (signing) {
       const merged = { ...next.target.signing, ...definedOnly(signing) } as Record<string, unknown>;
       for (const key of ["header", "encoding"] as const) if (signing[key] === null) delete merged[key];
-      // A new scheme needs a secret of its own kind unless one comes with it.
-      if (signing.scheme && signing.scheme !== route.target.signing.scheme && !signing.secret)
-        delete merged.secret;
+      // A new scheme needs a secret of its own kind unless one comes with it, and drops the
+      // hmac-sha256 options unless they come with it too (the schema check then refuses them).
+      if (signing.scheme && signing.scheme !== route.target.signing.scheme) {
+        if (!signing.secret) delete merged.secret;
+        for (const key of ["header", "encoding"] as const) if (signing[key] === undefined) delete merged[key];
+      }
       next.target.signing = merged as Route["target"]["signing"];
     }
   }
@@ -58,6 +65,60 @@ export function applyRoutePatch(route: Route, patch: RoutePatch, now = new Date(
   if (next.target.signing.scheme !== "none" && !next.target.signing.secret) {
     next.target.signing = { ...next.target.signing, secret: generateSecret(next.target.signing.scheme) };
   }
+  // A secret replaced by PATCH is replaced at once: rotation with a grace is its own call.
+  if (next.target.signing.secret !== route.target.signing.secret) delete next.previousSecrets;
+  return next;
+}
+
+export interface SecretRotation {
+  /** The new secret; generated for the scheme when absent. */
+  secret?: string | undefined;
+  /** How long the old secret keeps signing alongside the new one (Standard Webhooks). */
+  graceS: number;
+}
+
+/**
+ * The route with a new signing secret. Under Standard Webhooks the old one keeps signing until
+ * now + graceS (0: not at all), beside any earlier ones still in their grace; the other schemes
+ * carry one signature per request, so their new secret takes over at once.
+ */
+export function rotateRouteSecret(route: Route, rotation: SecretRotation, now = new Date()): Route {
+  const { signing } = route.target;
+  if (signing.scheme === "none") {
+    throw new HookgateError("HG_ERR_VALIDATION", "the route is not signed: target.signing.scheme is none", [
+      { path: "target.signing.scheme", message: "is none: there is no secret to rotate" },
+    ]);
+  }
+  if (
+    rotation.secret !== undefined &&
+    signing.scheme === "standard-webhooks" &&
+    !SecretSchema.safeParse(rotation.secret).success
+  ) {
+    throw new HookgateError(
+      "HG_ERR_VALIDATION",
+      "secret: must be whsec_ followed by base64 of 24 to 64 bytes",
+      [{ path: "secret", message: "must be whsec_ followed by base64 of 24 to 64 bytes" }],
+    );
+  }
+  const next: Route = {
+    ...route,
+    version: route.version + 1,
+    updatedAt: now.toISOString(),
+    target: {
+      ...route.target,
+      signing: { ...signing, secret: rotation.secret ?? generateSecret(signing.scheme) },
+    },
+  };
+  delete next.previousSecrets;
+  if (signing.scheme !== "standard-webhooks") return next;
+  const at = now.getTime();
+  const previous = (route.previousSecrets ?? []).filter((p) => Date.parse(p.expiresAt) > at);
+  if (signing.secret && rotation.graceS > 0) {
+    previous.push({ secret: signing.secret, expiresAt: new Date(at + rotation.graceS * 1000).toISOString() });
+  }
+  // Too many: the ones whose grace ends soonest are dropped.
+  previous.sort((a, b) => Date.parse(b.expiresAt) - Date.parse(a.expiresAt));
+  if (previous.length > 0) next.previousSecrets = previous.slice(0, MAX_PREVIOUS_SECRETS);
   return next;
 }
 

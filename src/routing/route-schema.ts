@@ -1,5 +1,10 @@
 import { z } from "zod";
+import { envRefProblem } from "../delivery/env-refs.ts";
+import { REDACTED, shownAuth, shownHeaderValue } from "../delivery/redact.ts";
+import { signatureHeaderOf } from "../delivery/sign.ts";
 import { TemplateSchema } from "../templates/index.ts";
+
+export { REDACTED };
 
 /** Svix's schedule: after the immediate first try, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h. */
 export const DEFAULT_RETRY_SCHEDULE_MS = [
@@ -23,11 +28,19 @@ const HeaderNameSchema = z
   );
 
 // Header values must not carry CR/LF (request splitting) or other control characters.
+// ${ENV_NAME} references are checked here and resolved only when a request is built.
 const HeaderValueSchema = z
   .string()
   .max(8192)
   // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
-  .regex(/^[^\x00-\x08\x0a-\x1f\x7f]*$/, "must not contain control characters");
+  .regex(/^[^\x00-\x08\x0a-\x1f\x7f]*$/, "must not contain control characters")
+  .superRefine((value, ctx) => {
+    const problem = envRefProblem(value);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  });
+
+// Set by Hookgate from the route itself: a signature header in their place would be a lie.
+const SIGNATURE_HEADER_TAKEN = /^(content-type|user-agent|authorization)$/i;
 
 export const SIGNING_SCHEMES = [
   "standard-webhooks",
@@ -70,50 +83,70 @@ export const SigningSchema = z
         message: "header and encoding apply to hmac-sha256 only",
       });
     }
+    if (s.header !== undefined && SIGNATURE_HEADER_TAKEN.test(s.header)) {
+      ctx.addIssue({ code: "custom", path: ["header"], message: "cannot carry the signature" });
+    }
   });
 
 // Credentials may be written as ${ENV_NAME}: resolved from the environment at send time only.
 const CredentialSchema = HeaderValueSchema.min(1).max(4096);
 export const TargetAuthSchema = z
   .discriminatedUnion("type", [
-    z.strictObject({ type: z.literal("basic"), username: CredentialSchema, password: CredentialSchema }),
+    z.strictObject({
+      type: z.literal("basic"),
+      // RFC 7617: the user-id ends at the first colon.
+      username: CredentialSchema.refine((u) => !u.includes(":"), "must not contain a colon"),
+      password: CredentialSchema,
+    }),
     z.strictObject({ type: z.literal("bearer"), token: CredentialSchema }),
   ])
   .describe("Authorization sent to the target; values may be ${ENV_NAME}, resolved at send time");
 
-export const TargetSchema = z.strictObject({
-  url: z.url({ protocol: /^https?$/ }).max(2048),
-  method: z.enum(["POST", "PUT", "PATCH"]).default("POST"),
-  headers: z
-    .record(HeaderNameSchema, HeaderValueSchema)
-    .default({})
-    .describe("Values may use ${ENV_NAME}, resolved from the gateway's environment at send time"),
-  timeoutMs: z.int().min(100).max(120_000).default(10_000),
-  signing: SigningSchema.prefault({}),
-  auth: TargetAuthSchema.nullable().optional(),
-  format: z
-    .enum(["raw", "form"])
-    .default("raw")
-    .describe(
-      "raw: the rendered body as is; form: a JSON object body sent as application/x-www-form-urlencoded",
-    ),
-  rateLimit: z
-    .number()
-    .positive()
-    .max(10_000)
-    .optional()
-    .describe(
-      "Requests per second to this target URL, shared by every route and worker (Slack: 1 by default)",
-    ),
-  maxConcurrency: z
-    .int()
-    .min(1)
-    .max(1_000)
-    .optional()
-    .describe(
-      "Requests in flight to this target URL per worker process (HOOKGATE_TARGET_CONCURRENCY by default)",
-    ),
-});
+export const TargetSchema = z
+  .strictObject({
+    url: z.url({ protocol: /^https?$/ }).max(2048),
+    method: z.enum(["POST", "PUT", "PATCH"]).default("POST"),
+    headers: z
+      .record(HeaderNameSchema, HeaderValueSchema)
+      .default({})
+      .describe("Values may use ${ENV_NAME}, resolved from the gateway's environment at send time"),
+    timeoutMs: z.int().min(100).max(120_000).default(10_000),
+    signing: SigningSchema.prefault({}),
+    auth: TargetAuthSchema.nullable().optional(),
+    format: z
+      .enum(["raw", "form"])
+      .default("raw")
+      .describe(
+        "raw: the rendered body as is; form: a JSON object body sent as application/x-www-form-urlencoded",
+      ),
+    rateLimit: z
+      .number()
+      .positive()
+      .max(10_000)
+      .optional()
+      .describe(
+        "Requests per second to this target URL, shared by every route and worker (Slack: 1 by default)",
+      ),
+    maxConcurrency: z
+      .int()
+      .min(1)
+      .max(1_000)
+      .optional()
+      .describe(
+        "Requests in flight to this target URL per worker process (HOOKGATE_TARGET_CONCURRENCY by default)",
+      ),
+  })
+  .superRefine((t, ctx) => {
+    // What Hookgate sets from the route itself cannot also come from `headers`.
+    const taken = new Map<string, string>();
+    const signature = signatureHeaderOf(t.signing);
+    if (signature) taken.set(signature, `is the ${t.signing.scheme} signature header`);
+    if (t.auth) taken.set("authorization", "is set from auth; give one or the other");
+    for (const name of Object.keys(t.headers)) {
+      const why = taken.get(name.toLowerCase());
+      if (why) ctx.addIssue({ code: "custom", path: ["headers", name], message: why });
+    }
+  });
 
 export const RetrySchema = z.strictObject({
   scheduleMs: z
@@ -312,27 +345,32 @@ export const RouteOutSchema = z
   .meta({ id: "RouteOut" });
 export type RouteOut = z.infer<typeof RouteOutSchema>;
 
-const SENSITIVE_HEADER = /authorization|cookie|secret|token|api[-_]?key|password/i;
-export const REDACTED = "[redacted]";
+export interface RouteOutOptions {
+  /** Show credential-like header values and auth as given (default: as `withSecret`, i.e. creation). */
+  credentials?: boolean;
+  /** For which rotated-out secrets still sign. */
+  now?: number;
+}
 
 /**
  * What the API shows of a route. The signing secret only when `withSecret` (creation, rotation);
- * values of credential-like headers are never shown again once stored.
+ * credential-like header values and auth credentials only in the answer that created them, and
+ * otherwise as the delivery/redact rules say (an ${ENV_NAME} reference is shown, unresolved).
  */
-export function toRouteOut(route: Route, withSecret = false): RouteOut {
+export function toRouteOut(route: Route, withSecret = false, options: RouteOutOptions = {}): RouteOut {
   const { previousSecrets, ...rest } = route;
   const { secret, ...signing } = route.target.signing;
+  const showCredentials = options.credentials ?? withSecret;
+  const now = options.now ?? Date.now();
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(route.target.headers)) {
-    headers[name] = withSecret || !SENSITIVE_HEADER.test(name) || isEnvReference(value) ? value : REDACTED;
+    headers[name] = showCredentials ? value : shownHeaderValue(name, value);
   }
-  const rotation = previousSecrets?.length
-    ? {
-        secretRotation: {
-          previousSecretExpiresAt: previousSecrets[previousSecrets.length - 1]?.expiresAt ?? "",
-        },
-      }
+  const graceEnds = (previousSecrets ?? []).map((p) => Date.parse(p.expiresAt)).filter((at) => at > now);
+  const rotation = graceEnds.length
+    ? { secretRotation: { previousSecretExpiresAt: new Date(Math.max(...graceEnds)).toISOString() } }
     : {};
+  const { auth } = route.target;
   return {
     ...rest,
     ...rotation,
@@ -341,20 +379,8 @@ export function toRouteOut(route: Route, withSecret = false): RouteOut {
     target: {
       ...route.target,
       headers,
-      auth: route.target.auth ? redactAuth(route.target.auth, withSecret) : route.target.auth,
+      auth: auth && !showCredentials ? shownAuth(auth) : auth,
       signing: withSecret && secret ? { ...signing, secret } : signing,
     },
   };
-}
-
-/** `${NAME}` alone: a reference to the environment, not a credential, so it is safe to show. */
-function isEnvReference(value: string): boolean {
-  return /^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/.test(value);
-}
-
-function redactAuth(auth: z.infer<typeof TargetAuthSchema>, show: boolean): z.infer<typeof TargetAuthSchema> {
-  const hide = (v: string) => (show || isEnvReference(v) ? v : REDACTED);
-  return auth.type === "basic"
-    ? { type: "basic", username: auth.username, password: hide(auth.password) }
-    : { type: "bearer", token: hide(auth.token) };
 }

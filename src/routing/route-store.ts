@@ -91,24 +91,41 @@ export class RouteStore {
     }
   }
 
-  /** Turns a route off and says why; retried on a concurrent change, a no-op when it is gone. */
-  async disable(id: string, reason: string, now = new Date()): Promise<void> {
-    for (let i = 0; i < 5; i++) {
-      const route = await this.get(id);
-      if (!route || (!route.enabled && route.disabledReason === reason)) return;
-      const next: Route = {
-        ...route,
-        enabled: false,
-        disabledReason: reason,
-        version: route.version + 1,
-        updatedAt: now.toISOString(),
-      };
+  /**
+   * Applies `change` (which bumps the version) to the stored route and stores the result,
+   * starting again from a fresh read when another request changed the route in between.
+   * HG_ERR_NOT_FOUND when the route is gone; `change` returning null stores nothing.
+   */
+  async update(id: string, change: (route: Route) => Route | null, attempts = 5): Promise<Route | null> {
+    for (let i = 1; ; i++) {
+      const next = change(await this.require(id));
+      if (!next) return null;
       try {
         await this.replace(next);
-        return;
+        return next;
       } catch (err) {
-        if (!(err instanceof HookgateError && err.code === "HG_ERR_CONFLICT")) throw err;
+        if (i >= attempts || !(err instanceof HookgateError && err.code === "HG_ERR_CONFLICT")) throw err;
       }
+    }
+  }
+
+  /** Turns a route off and says why; retried on a concurrent change, a no-op when it is gone. */
+  async disable(id: string, reason: string, now = new Date()): Promise<void> {
+    try {
+      await this.update(id, (route) =>
+        !route.enabled && route.disabledReason === reason
+          ? null
+          : {
+              ...route,
+              enabled: false,
+              disabledReason: reason,
+              version: route.version + 1,
+              updatedAt: now.toISOString(),
+            },
+      );
+    } catch (err) {
+      const code = err instanceof HookgateError ? err.code : null;
+      if (code !== "HG_ERR_NOT_FOUND" && code !== "HG_ERR_CONFLICT") throw err;
     }
   }
 

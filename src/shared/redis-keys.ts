@@ -15,6 +15,19 @@ export interface RedisKeys {
   deliveriesByRoute: (routeId: string) => string;
   /** Email sources (id → JSON). */
   sources: string;
+  /** Circuit breaker of one target endpoint (hash), its probe lock, rate (GCRA) and pause keys. */
+  target: (targetKey: string) => string;
+  targetProbe: (targetKey: string) => string;
+  targetRate: (targetKey: string) => string;
+  targetPause: (targetKey: string) => string;
+  /** FIFO lane of one route: its undelivered deliveries ordered by ingest (sorted set). */
+  fifoLane: (routeId: string) => string;
+  /** Routes that have a FIFO lane, for the sweeper that restarts a lane after a crash. */
+  fifoLanes: string;
+  /** Batch buffer of one route: order (sorted set) and items (hash), and cuts already made. */
+  batchOrder: (routeId: string) => string;
+  batchItems: (routeId: string) => string;
+  batchCut: (flushId: string) => string;
 }
 
 export const WALK_GROUP = "walkers";
@@ -33,5 +46,14 @@ export function redisKeys(prefix: string): RedisKeys {
     deliveriesAll: `${prefix}:dlv-index:all`,
     deliveriesByRoute: (routeId) => `${prefix}:dlv-index:route:${routeId}`,
     sources: `${prefix}:sources`,
+    target: (k) => `${prefix}:tgt:${k}`,
+    targetProbe: (k) => `${prefix}:tgt:${k}:probe`,
+    targetRate: (k) => `${prefix}:tgt:${k}:rate`,
+    targetPause: (k) => `${prefix}:tgt:${k}:pause`,
+    fifoLane: (routeId) => `${prefix}:fifo:${routeId}`,
+    fifoLanes: `${prefix}:fifo-lanes`,
+    batchOrder: (routeId) => `${prefix}:batch:${routeId}:order`,
+    batchItems: (routeId) => `${prefix}:batch:${routeId}:items`,
+    batchCut: (flushId) => `${prefix}:batch-cut:${flushId}`,
   };
 }

@@ -113,4 +113,58 @@ describe("the gateway process", () => {
     worker.proc.kill("SIGTERM");
     assert.deepEqual(await Promise.all([api.exited, worker.exited]), [0, 0]);
   });
+
+  it("on SIGTERM finishes the deliveries in flight, hands back the rest, and loses nothing", async () => {
+    const port = await freePort();
+    const token = "sigterm-test-token-0123456789";
+    const env = {
+      REDIS_URL: redis.url,
+      HOOKGATE_ADMIN_TOKEN: token,
+      HOOKGATE_KEY_PREFIX: "sigterm",
+      HOOKGATE_TARGET_ALLOW: "127.0.0.1/32",
+      PORT: String(port),
+    };
+    sink.requests.length = 0;
+    // Slow answers, so SIGTERM lands while attempts are in flight.
+    sink.respond = () => ({ status: 200, delayMs: 1500 });
+    const first = run(env);
+    await waitUntil(async () => (await get(port, "/healthz")).status === 200, 20_000, "gateway");
+    const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
+    const created = await request(`http://127.0.0.1:${port}/v1/routes`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ name: "slow", target: { url: sink.url("/slow"), maxConcurrency: 4 } }),
+    });
+    assert.equal(created.statusCode, 201);
+    await created.body.dump();
+    for (let i = 0; i < 12; i++) {
+      const sent = await request(`http://127.0.0.1:${port}/v1/events`, {
+        method: "POST",
+        headers,
+        body: JSON.stringify({ id: `term-${i}`, type: "messageNew", data: {} }),
+      });
+      assert.equal(sent.statusCode, 202);
+      await sent.body.dump();
+    }
+    await sink.waitFor(1, 20_000);
+    first.proc.kill("SIGTERM");
+    assert.equal(await first.exited, 0, "a clean exit after the attempts in flight");
+    const beforeRestart = sink.requests.length;
+    assert.ok(beforeRestart < 12, "SIGTERM came before everything was sent");
+    sink.respond = () => ({ status: 200 });
+    const second = run(env);
+    const got = await waitUntil(
+      () => {
+        const ids = new Set(sink.requests.map((r) => (JSON.parse(r.body) as { id: string }).id));
+        return ids.size === 12 ? ids : undefined;
+      },
+      30_000,
+      "all 12 events after the restart",
+    );
+    assert.equal(got.size, 12, "nothing lost");
+    // The attempts in flight at SIGTERM were finished and recorded, so none is sent twice.
+    assert.equal(sink.requests.length, 12, "no duplicates");
+    second.proc.kill("SIGTERM");
+    assert.equal(await second.exited, 0);
+  });
 });

@@ -15,6 +15,12 @@ export interface SinkAnswer {
   body?: string;
   /** Wait this long before answering. */
   delayMs?: number;
+  /** Never answer (the request hangs until the client gives up). */
+  hang?: boolean;
+  /** Destroy the connection instead of answering. */
+  reset?: boolean;
+  /** Send the status and headers, then the body one byte every `intervalMs`. */
+  trickle?: { intervalMs: number };
 }
 
 /** A real HTTP receiver on 127.0.0.1 that records every request and answers as told. */
@@ -39,10 +45,30 @@ export class Sink {
         this.requests.push(record);
         for (const w of this.#waiters.splice(0)) w();
         const answer = this.respond(record);
+        if (answer.hang) return;
         const send = () => {
           if (res.destroyed) return;
+          if (answer.reset) {
+            req.socket.destroy();
+            return;
+          }
           res.writeHead(answer.status ?? 200, answer.headers ?? { "content-type": "text/plain" });
-          res.end(answer.body ?? "");
+          const trickle = answer.trickle;
+          if (!trickle) {
+            res.end(answer.body ?? "");
+            return;
+          }
+          const bytes = Buffer.from(answer.body ?? "slow");
+          let i = 0;
+          const timer = setInterval(() => {
+            if (res.destroyed || i >= bytes.length) {
+              clearInterval(timer);
+              if (!res.destroyed) res.end();
+              return;
+            }
+            res.write(bytes.subarray(i, i + 1));
+            i++;
+          }, trickle.intervalMs);
         };
         if (answer.delayMs) setTimeout(send, answer.delayMs);
         else send();

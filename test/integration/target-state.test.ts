@@ -1,0 +1,84 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { Redis } from "ioredis";
+import { TargetState } from "../../src/queue/index.ts";
+import { redisKeys } from "../../src/shared/redis-keys.ts";
+import { type RedisServer, startRedisServer } from "../helpers/redis-server.ts";
+
+/* The Lua side of the breaker and the rate limiter, against a real Redis, with explicit clocks. */
+
+let server: RedisServer;
+let redis: Redis;
+let n = 0;
+
+before(async () => {
+  server = await startRedisServer({ appendonly: false });
+  redis = new Redis(server.url);
+});
+after(async () => {
+  redis?.disconnect();
+  await server?.stop();
+});
+
+function fresh(threshold = 3) {
+  const state = new TargetState(redis, redisKeys(`ts${n++}`), {
+    failureThreshold: threshold,
+    cooldownMs: 1000,
+    maxCooldownMs: 3000,
+  });
+  return state;
+}
+
+const FAIL = { success: false, breakerFailure: true };
+const OK = { success: true, breakerFailure: false };
+const ANSWERED_4XX = { success: false, breakerFailure: false };
+
+describe("circuit breaker state", () => {
+  it("opens after the threshold, lets one probe through after the cooldown, doubles it on failure", async () => {
+    const s = fresh(3);
+    assert.equal((await s.record("t", FAIL, 0)).state, "closed");
+    assert.equal((await s.record("t", FAIL, 10)).state, "closed");
+    const opened = await s.record("t", FAIL, 20);
+    assert.deepEqual(opened, { state: "open", openUntil: 1020, failingSince: 0 });
+    assert.equal(await s.claimProbe("t", 5000), true, "one probe");
+    assert.equal(await s.claimProbe("t", 5000), false, "not two at once");
+    const reopened = await s.record("t", FAIL, 1100);
+    assert.equal(reopened.state, "open");
+    assert.equal(reopened.openUntil, 1100 + 2000, "the cooldown doubles");
+    assert.equal(await s.claimProbe("t", 5000), true, "a failed probe frees the lock for the next");
+    const third = await s.record("t", FAIL, 3200);
+    assert.equal(third.openUntil, 3200 + 3000, "capped at maxCooldownMs");
+    assert.deepEqual(await s.record("t", OK, 6300), { state: "closed", openUntil: 0, failingSince: null });
+    assert.deepEqual(await s.view("t"), { state: "closed", openUntil: 0, failingSince: null });
+  });
+
+  it("keeps failingSince through answers that are not the target's fault, and closes on them", async () => {
+    const s = fresh(2);
+    await s.record("t", FAIL, 100);
+    const answered = await s.record("t", ANSWERED_4XX, 200);
+    assert.deepEqual(answered, { state: "closed", openUntil: 0, failingSince: 100 });
+    assert.equal((await s.record("t", FAIL, 300)).state, "closed", "the failure count restarted");
+    assert.equal((await s.record("t", FAIL, 400)).state, "open");
+  });
+});
+
+describe("rate limit and pause", () => {
+  it("admits one request per period, evenly spaced, and says how long to wait", async () => {
+    const s = fresh();
+    const rate = { periodMs: 250, burst: 1 };
+    assert.equal(await s.admit("t", rate, 1000), 0);
+    assert.equal(await s.admit("t", rate, 1000), 250);
+    assert.equal(await s.admit("t", rate, 1100), 150);
+    assert.equal(await s.admit("t", rate, 1250), 0);
+    assert.equal(await s.admit("t", null, 1250), 0, "no limit");
+  });
+
+  it("holds every request while paused, and only ever extends a pause", async () => {
+    const s = fresh();
+    await s.pause("t", 5000, 1000);
+    await s.pause("t", 3000, 1000);
+    assert.equal(await s.admit("t", null, 1000), 4000);
+    assert.equal(await s.admit("t", null, 4999), 1);
+    assert.equal(await s.admit("t", null, 5000), 0);
+  });
+});
