@@ -32,19 +32,14 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const { token, path } = adminToken(config.HOOKGATE_DATA_DIR, config.HOOKGATE_ADMIN_TOKEN);
-  const gateway = await startGateway(config, {
+  const starting = startGateway(config, {
     adminToken: token,
     logger: { level: config.HOOKGATE_LOG_LEVEL },
     onWorkerError: (err) => process.stderr.write(`hookgate worker: ${String(err)}\n`),
   });
-  if (gateway.app) {
-    const address = await gateway.app.listen({ port: config.PORT, host: config.HOST });
-    process.stderr.write(`hookgate: API on ${address} (role ${config.HOOKGATE_ROLE})\n`);
-    if (path) process.stderr.write(`hookgate: admin token is in ${path}\n`);
-  } else {
-    process.stderr.write(`hookgate: workers running (role ${config.HOOKGATE_ROLE})\n`);
-  }
 
+  // Handled from the start: workers deliver before the API listens, and a SIGTERM in between
+  // must still finish their attempts rather than kill the process mid-delivery.
   let closing = false;
   const shutdown = (signal: string) => {
     if (closing) return;
@@ -52,16 +47,28 @@ async function main(): Promise<void> {
     process.stderr.write(`hookgate: ${signal}: finishing in-flight work\n`);
     const force = setTimeout(() => process.exit(1), 30_000);
     force.unref();
-    gateway.close().then(
-      () => process.exit(0),
-      (err) => {
-        process.stderr.write(`hookgate: shutdown failed: ${String(err)}\n`);
-        process.exit(1);
-      },
-    );
+    starting
+      .then((gateway) => gateway.close())
+      .then(
+        () => process.exit(0),
+        (err) => {
+          process.stderr.write(`hookgate: shutdown failed: ${String(err)}\n`);
+          process.exit(1);
+        },
+      );
   };
   process.on("SIGTERM", () => shutdown("SIGTERM"));
   process.on("SIGINT", () => shutdown("SIGINT"));
+
+  const gateway = await starting;
+  if (closing) return;
+  if (gateway.app) {
+    const address = await gateway.app.listen({ port: config.PORT, host: config.HOST });
+    process.stderr.write(`hookgate: API on ${address} (role ${config.HOOKGATE_ROLE})\n`);
+    if (path) process.stderr.write(`hookgate: admin token is in ${path}\n`);
+  } else {
+    process.stderr.write(`hookgate: workers running (role ${config.HOOKGATE_ROLE})\n`);
+  }
 }
 
 await main();

@@ -1,3 +1,4 @@
+import { Batcher } from "../shared/batcher.ts";
 import { defineScript, type Redis, type RedisScript } from "../shared/redis.ts";
 import type { RedisKeys } from "../shared/redis-keys.ts";
 import type { AttemptRecord, Delivery, DeliveryStatus, NewDelivery } from "./delivery-record.ts";
@@ -49,7 +50,9 @@ local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return -1 end
 if status == 'pending' or status == 'retrying' then return 0 end
 if ARGV[2] == '1' and status ~= 'failed' then return 0 end
-redis.call('HSET', KEYS[1], 'status', 'pending', 'updatedAt', ARGV[1], 'error', 'null', 'nextAttemptAt', 'null')
+-- A new run: its retry schedule counts from the attempts made so far.
+redis.call('HSET', KEYS[1], 'status', 'pending', 'updatedAt', ARGV[1], 'error', 'null', 'nextAttemptAt', 'null',
+  'runStart', redis.call('HGET', KEYS[1], 'attemptCount') or '0')
 return redis.call('HINCRBY', KEYS[1], 'manualRetries', 1)`;
 
 // KEYS: record, attempts. ARGV: attempt JSON, status, updatedAt, nextAttemptAt JSON, error JSON,
@@ -81,6 +84,8 @@ export class DeliveryLog {
   readonly #create: RedisScript;
   readonly #requeue: RedisScript;
   readonly #recordAttempt: RedisScript;
+  /** Attempts recorded in the same tick share one pipeline (many deliveries finish together). */
+  readonly #attempts: Batcher<{ keys: string[]; args: (string | number)[] }>;
 
   constructor(redis: Redis, keys: RedisKeys, retentionS: number, maxCount = 100_000) {
     this.#redis = redis;
@@ -90,6 +95,11 @@ export class DeliveryLog {
     this.#recordAttempt = defineScript(redis, "hgRecordAttempt", 2, RECORD_ATTEMPT);
     this.#keys = keys;
     this.#retentionS = retentionS;
+    this.#attempts = new Batcher(async (items) => {
+      const pipeline = this.#redis.pipeline();
+      for (const item of items) this.#recordAttempt.queue(pipeline, item.keys, item.args);
+      for (const [err] of (await pipeline.exec()) ?? []) if (err) throw err;
+    });
   }
 
   /** Records the deliveries of one walk; answers, per delivery, whether to enqueue it. */
@@ -142,9 +152,9 @@ export class DeliveryLog {
     status: DeliveryStatus,
     update: { nextAttemptAt: string | null; error: { code: string; message: string } | null },
   ): Promise<void> {
-    await this.#recordAttempt.run(
-      [this.#keys.delivery(id), this.#keys.deliveryAttempts(id)],
-      [
+    await this.#attempts.add({
+      keys: [this.#keys.delivery(id), this.#keys.deliveryAttempts(id)],
+      args: [
         JSON.stringify(attempt),
         status,
         attempt.at,
@@ -152,7 +162,7 @@ export class DeliveryLog {
         JSON.stringify(update.error),
         this.#retentionS,
       ],
-    );
+    });
   }
 
   /** Marks a delivery failed without an attempt (its route was deleted, say). */
@@ -192,6 +202,18 @@ export class DeliveryLog {
     ]);
     if (!record.id) return null;
     return toDelivery(record, attempts);
+  }
+
+  /** Several records at once, without attempts (null for the ones gone past retention). */
+  async getMany(ids: readonly string[]): Promise<(Delivery | null)[]> {
+    if (ids.length === 0) return [];
+    const pipeline = this.#redis.pipeline();
+    for (const id of ids) pipeline.hgetall(this.#keys.delivery(id));
+    return ((await pipeline.exec()) ?? []).map(([err, record]) => {
+      if (err) throw err;
+      const r = record as Record<string, string>;
+      return r.id ? toDelivery(r, null) : null;
+    });
   }
 
   async list(query: ListQuery): Promise<Delivery[]> {
@@ -264,6 +286,7 @@ function toDelivery(r: Record<string, string>, attempts: string[] | null): Deliv
     contentType: r.contentType || null,
     body: r.body ?? null,
     ...(r.order ? { order: r.order } : {}),
+    ...(r.runStart ? { runStart: Number(r.runStart) } : {}),
     ...(r.eventIds ? { eventIds: JSON.parse(r.eventIds) as string[] } : {}),
     ...(attempts ? { attempts: attempts.map((a) => JSON.parse(a) as AttemptRecord) } : {}),
   };

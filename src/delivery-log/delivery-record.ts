@@ -34,6 +34,10 @@ export const DeliveryOutSchema = z
       .optional()
       .describe("Ingest order: the event's stream id (the first event's, for a batch)"),
     eventIds: z.array(z.string()).optional().describe("A batch's events, in order"),
+    runStart: z
+      .int()
+      .optional()
+      .describe("Attempts made before the current run (a manual retry starts a new run and schedule)"),
     attempts: z.array(AttemptRecordSchema).optional(),
   })
   .meta({ id: "Delivery" });

@@ -2,11 +2,14 @@ import { Job, Queue } from "bullmq";
 import { DELIVERY_QUEUE } from "../shared/redis-keys.ts";
 import {
   DELIVER_JOB_NAME,
+  DELIVER_MANY_JOB_NAME,
+  type DeliverManyJob,
   type DeliveryJob,
   deliveryJobId,
   FLUSH_JOB_NAME,
   type FlushJob,
   flushJobId,
+  MAX_BUNDLE,
 } from "./delivery-job.ts";
 
 /** A retry count high enough never to be reached: the retry policy decides when to stop. */
@@ -45,6 +48,25 @@ export class DeliveryQueue {
         return { name: DELIVER_JOB_NAME, data, opts: { jobId: deliveryJobId(j.deliveryId, j.manualRetry) } };
       }),
     );
+  }
+
+  /** First attempts of many deliveries, MAX_BUNDLE to a job. */
+  async enqueueMany(deliveries: readonly DeliverRequest[]): Promise<void> {
+    if (deliveries.length === 0) return;
+    const jobs: { name: string; data: DeliverManyJob }[] = [];
+    for (let i = 0; i < deliveries.length; i += MAX_BUNDLE) {
+      const chunk = deliveries
+        .slice(i, i + MAX_BUNDLE)
+        .map((d) => ({ deliveryId: d.deliveryId, routeId: d.routeId }));
+      jobs.push({ name: DELIVER_MANY_JOB_NAME, data: { v: 1, kind: "deliver-many", deliveries: chunk } });
+    }
+    await this.queue.addBulk(jobs);
+  }
+
+  /** One attempt later: a retry or a deferral, under the id that makes it happen once. */
+  async later(deliveryId: string, routeId: string, delayMs: number, jobId: string): Promise<void> {
+    const data: DeliveryJob = { v: 1, kind: "deliver", deliveryId, routeId };
+    await this.queue.add(DELIVER_JOB_NAME, data, { jobId, delay: Math.max(0, Math.round(delayMs)) });
   }
 
   /** Queues a FIFO lane's new head now, even if its job is waiting out an earlier deferral. */

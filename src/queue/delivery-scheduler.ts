@@ -46,7 +46,14 @@ export class DeliveryScheduler {
       else direct.push({ deliveryId: d.id, routeId: d.routeId, manualRetry });
     }
     const heads = await this.#lanes.push(ordered);
-    await this.#queue.enqueue([...direct, ...headJobs(heads)]);
+    // First runs go in bundles; a manual retry keeps its own id so it cannot be queued twice.
+    if (manualRetry > 0) await this.#queue.enqueue([...direct, ...headJobs(heads)]);
+    else await Promise.all([this.#queue.enqueueMany(direct), this.#queue.enqueue(headJobs(heads))]);
+  }
+
+  /** One attempt later (a retry, a deferral) under the job id that makes it happen once. */
+  async later(deliveryId: string, routeId: string, delayMs: number, jobId: string): Promise<void> {
+    await this.#queue.later(deliveryId, routeId, delayMs, jobId);
   }
 
   /** A finished delivery sent again by hand (retry, redrive). */

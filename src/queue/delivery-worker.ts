@@ -21,9 +21,16 @@ import {
 import type { Delivery, DeliveryLog } from "../delivery-log/index.ts";
 import type { Route, RouteStore, RouteTable } from "../routing/index.ts";
 import { DELIVERY_QUEUE } from "../shared/redis-keys.ts";
-import type { DeliveryJob, FlushJob } from "./delivery-job.ts";
-import { QueueJobSchema } from "./delivery-job.ts";
+import {
+  type DeliverManyJob,
+  type DeliveryJob,
+  deferredJobId,
+  type FlushJob,
+  QueueJobSchema,
+  retryJobId,
+} from "./delivery-job.ts";
 import type { DeliveryScheduler } from "./delivery-scheduler.ts";
+import { Semaphore } from "./semaphore.ts";
 import { TargetGate } from "./target-gate.ts";
 import type { TargetState } from "./target-state.ts";
 
@@ -36,6 +43,14 @@ class RetryLaterError extends Error {
     this.delayMs = delayMs;
   }
 }
+
+/** What happens after an attempt (or instead of one). */
+type Next =
+  | { kind: "done" }
+  | { kind: "failed"; reason: string }
+  | { kind: "retry"; delayMs: number; reason: string; attempts: number }
+  | { kind: "defer"; waitMs: number; reason: string };
+const DONE: Next = { kind: "done" };
 
 /** How often a worker restarts FIFO lanes whose next delivery lost its job in a crash. */
 const LANE_SWEEP_MS = 5_000;
@@ -85,13 +100,18 @@ export class DeliveryWorker {
   readonly gate: TargetGate;
   readonly #o: DeliveryWorkerOptions;
   readonly #sweeper: NodeJS.Timeout;
+  /** Attempts in flight in this process, whatever job they came in. */
+  readonly #slots: Semaphore;
 
   constructor(options: DeliveryWorkerOptions) {
     this.#o = options;
     this.gate = new TargetGate(options.targets);
+    this.#slots = new Semaphore(options.concurrency);
     this.worker = new Worker(DELIVERY_QUEUE, (job, token) => this.#run(job, token), {
       connection: { url: options.redisUrl, maxRetriesPerRequest: null },
       prefix: options.prefix,
+      // A job may hold up to MAX_BUNDLE deliveries; the attempts themselves are capped by #slots,
+      // and a job waiting on a slow target's deliveries must not keep the others from being read.
       concurrency: options.concurrency,
       lockDuration: options.lockMs,
       stalledInterval: Math.max(500, Math.floor(options.lockMs / 2)),
@@ -115,7 +135,8 @@ export class DeliveryWorker {
   async #run(job: Job, token: string | undefined): Promise<void> {
     const data = QueueJobSchema.parse(job.data);
     if (data.kind === "flush") return this.#flush(job, data);
-    return this.#deliver(job, token, data);
+    if (data.kind === "deliver-many") return this.#deliverMany(data);
+    return this.#deliverOne(job, token, data);
   }
 
   async #flush(job: Job, data: FlushJob): Promise<void> {
@@ -123,26 +144,71 @@ export class DeliveryWorker {
     await this.#o.scheduler.flush(data.routeId, job.id ?? "", compiled?.route ?? null, this.#now());
   }
 
-  /** Gives the job back to the delayed set without counting an attempt; its lane is freed. */
-  async #defer(job: Job, token: string | undefined, waitMs: number, reason: string): Promise<never> {
-    this.#o.onDeferred?.(reason);
-    await job.moveToDelayed(Date.now() + Math.max(1, waitMs), token);
-    throw new DelayedError(reason);
+  /**
+   * One job, one delivery: what comes next is BullMQ's to carry out on this same job (a deferral
+   * moves it back to the delayed set, a retry goes through the backoff), so it stays unique.
+   */
+  async #deliverOne(
+    job: Job,
+    token: string | undefined,
+    { deliveryId, routeId }: DeliveryJob,
+  ): Promise<void> {
+    const next = await this.#attempt(deliveryId, routeId, await this.#o.log.get(deliveryId, false));
+    if (next.kind === "defer") {
+      this.#o.onDeferred?.(next.reason);
+      await job.moveToDelayed(Date.now() + Math.max(1, next.waitMs), token);
+      throw new DelayedError(next.reason);
+    }
+    if (next.kind === "retry") throw new RetryLaterError(next.delayMs, next.reason);
+    if (next.kind === "failed") throw new UnrecoverableError(next.reason);
   }
 
-  async #deliver(job: Job, token: string | undefined, { deliveryId, routeId }: DeliveryJob): Promise<void> {
+  /**
+   * First attempts of many deliveries in one job. What comes next for each is a job of its own,
+   * under an id that a repeat of this job (after a crash) cannot queue twice.
+   */
+  async #deliverMany(data: DeliverManyJob): Promise<void> {
+    const { log, scheduler } = this.#o;
+    const records = await log.getMany(data.deliveries.map((d) => d.deliveryId));
+    const failures: unknown[] = [];
+    await Promise.all(
+      data.deliveries.map(async ({ deliveryId, routeId }, i) => {
+        try {
+          const next = await this.#attempt(deliveryId, routeId, records[i] ?? null, true);
+          if (next.kind === "defer") {
+            this.#o.onDeferred?.(next.reason);
+            await scheduler.later(deliveryId, routeId, next.waitMs, deferredJobId(deliveryId, Date.now()));
+          } else if (next.kind === "retry") {
+            await scheduler.later(deliveryId, routeId, next.delayMs, retryJobId(deliveryId, next.attempts));
+          }
+        } catch (err) {
+          failures.push(err);
+        }
+      }),
+    );
+    // Unexpected (Redis went away): the job runs again; finished deliveries are skipped then.
+    if (failures.length > 0) throw failures[0];
+  }
+
+  /** One attempt at one delivery, and the decision about what comes next. */
+  async #attempt(
+    deliveryId: string,
+    routeId: string,
+    delivery: Delivery | null,
+    inBundle = false,
+  ): Promise<Next> {
     const { log, routes, scheduler } = this.#o;
-    const delivery = await log.get(deliveryId, false);
     // Expired past retention: nothing to send, nothing to order.
-    if (!delivery) return;
+    if (!delivery) return DONE;
     const compiled = await routes.forDelivery(routeId, delivery.routeVersion);
     const member = delivery.order ? `${delivery.order}|${deliveryId}` : "";
     const fifo = compiled?.route.ordering === "fifo";
-    const finished = async () => {
+    const finished = async <T extends Next>(next: T): Promise<T> => {
       if (fifo) await scheduler.advance(routeId, member);
+      return next;
     };
     // Already finished by an earlier copy of this job.
-    if (delivery.status === "succeeded" || delivery.status === "failed") return finished();
+    if (delivery.status === "succeeded" || delivery.status === "failed") return finished(DONE);
     if (!compiled?.route.enabled) {
       const code = compiled ? "HG_ERR_ROUTE_DISABLED" : "HG_ERR_ROUTE_DELETED";
       const reason = compiled?.route.disabledReason ? `: ${compiled.route.disabledReason}` : "";
@@ -150,12 +216,11 @@ export class DeliveryWorker {
         code,
         message: `route ${routeId} is ${compiled ? "disabled" : "deleted"}${reason}`,
       });
-      await finished();
-      throw new UnrecoverableError(code);
+      return finished({ kind: "failed", reason: code });
     }
     const route = compiled.route;
     if (fifo && (await scheduler.lanes.turn(routeId, deliveryId, member)) === "wait") {
-      await this.#defer(job, token, TURN_WAIT_MS, "waiting for its turn in the FIFO lane");
+      return { kind: "defer", waitMs: TURN_WAIT_MS, reason: "waiting for its turn in the FIFO lane" };
     }
     const receiver = receiverOf(route.target.url, route.template?.kind);
     const target = targetKeyOf(route.target.url);
@@ -165,21 +230,28 @@ export class DeliveryWorker {
       rateLimit: rateLimitOf(route.target, receiver),
       probeHoldMs: route.target.timeoutMs + 1_000,
       now: this.#now(),
+      patient: inBundle,
     });
-    if (!admission.ok) await this.#defer(job, token, admission.waitMs, admission.reason);
+    if (!admission.ok) return { kind: "defer", waitMs: admission.waitMs, reason: admission.reason };
     const started = new Date(this.#now());
     let result: AttemptResult;
     let breaker: BreakerView | null = null;
     try {
-      result = await this.#send(route, delivery, started.getTime());
+      await this.#slots.acquire();
+      try {
+        result = await this.#send(route, delivery, started.getTime());
+      } finally {
+        this.#slots.release();
+      }
       // What the answer says about the target as a whole (its breaker, a pause it asked for) is
-      // stored before the lane is freed, so no request slips in between.
+      // stored before its lane is freed, so no request slips in between.
       breaker = await this.#learn(target, result);
     } finally {
-      if (admission.ok) admission.release();
+      admission.release();
     }
     const now = this.#now();
-    const attemptsMade = job.attemptsMade + 1;
+    // The schedule counts the attempts of this run (a manual retry starts a new one).
+    const attemptsMade = delivery.attemptCount - (delivery.runStart ?? 0) + 1;
     const decision = decideAfterAttempt(attemptsMade, result, { ...route.retry, receiver }, now);
     const outcome = decision.kind === "delivered" ? "delivered" : decision.kind;
     this.#o.onAttempt?.({
@@ -203,7 +275,7 @@ export class DeliveryWorker {
     };
     if (decision.kind === "delivered") {
       await log.recordAttempt(deliveryId, attempt, "succeeded", { nextAttemptAt: null, error: null });
-      return finished();
+      return finished(DONE);
     }
     const error = { code: result.errorCode ?? "E_HTTP_STATUS", message: decision.reason };
     const failingForDays = breaker !== null && failingTooLong(breaker, now, this.#o.disableAfterMs);
@@ -213,7 +285,7 @@ export class DeliveryWorker {
         breaker?.state === "open" ? Math.max(decision.delayMs, breaker.openUntil - now) : decision.delayMs;
       const nextAttemptAt = new Date(now + delayMs).toISOString();
       await log.recordAttempt(deliveryId, attempt, "retrying", { nextAttemptAt, error });
-      throw new RetryLaterError(delayMs, decision.reason);
+      return { kind: "retry", delayMs, reason: decision.reason, attempts: attempt.n };
     }
     await log.recordAttempt(deliveryId, attempt, "failed", { nextAttemptAt: null, error });
     if (failingForDays && breaker?.failingSince) {
@@ -225,8 +297,7 @@ export class DeliveryWorker {
     } else if (decision.kind === "failed" && decision.disableRoute) {
       await this.#o.store.disable(routeId, `${decision.reason} (delivery ${deliveryId})`);
     }
-    await finished();
-    throw new UnrecoverableError(decision.reason);
+    return finished({ kind: "failed", reason: decision.reason });
   }
 
   /** Updates the target's shared state from an answer: its breaker, and any pause it asked for. */

@@ -20,15 +20,33 @@ export interface GateRequest {
   /** How long a probe may take before another worker may probe (the route's timeout). */
   probeHoldMs: number;
   now: number;
+  /**
+   * The request is one of a bundle already in memory: while the target keeps freeing lanes it
+   * waits for one however many others wait (no trip back to the queue for a busy fast target);
+   * a target that has freed none lately gets it handed back at once, so a hung target never
+   * holds the bundle's other deliveries.
+   */
+  patient?: boolean;
 }
 
-/** How long a deferred request waits for a free lane to its target. */
-const BUSY_WAIT_MS = 200;
+/**
+ * A request to a full target first waits here for a lane, up to this long, and only if no more
+ * requests wait than the target has lanes: a fast target then never pays for a round trip to the
+ * delayed set, and a hung one holds at most twice its lanes of the worker, briefly.
+ */
+const LOCAL_WAIT_MS = 1000;
+/** A target that freed a lane this recently is moving: worth waiting for. */
+const MOVING_MS = 250;
+/** How long a deferred request stays in the delayed set before it asks again. */
+const BUSY_DEFER_MS = 200;
 const PROBE_WAIT_MS = 1000;
 
 export class TargetGate {
   readonly #state: TargetState;
   readonly #inFlight = new Map<string, number>();
+  /** Requests waiting for a lane of a full target, first come first served. */
+  readonly #waiting = new Map<string, (() => void)[]>();
+  readonly #lastRelease = new Map<string, number>();
   readonly #breakers = new Map<string, BreakerView>();
   /** Targets some worker was told to pause: asked in Redis until a pause is seen to be over. */
   readonly #paused = new Set<string>();
@@ -40,31 +58,35 @@ export class TargetGate {
   async admit(r: GateRequest): Promise<Admission> {
     const held = this.#inFlight.get(r.target) ?? 0;
     if (held >= r.maxConcurrency) {
-      return { ok: false, waitMs: spread(BUSY_WAIT_MS), reason: `${held} requests in flight to this target` };
+      // A lane handed over by #release is already counted as ours.
+      const moving = Date.now() - (this.#lastRelease.get(r.target) ?? 0) < MOVING_MS;
+      const maxWaiting = r.patient ? (moving ? Number.POSITIVE_INFINITY : 0) : r.maxConcurrency;
+      if (!(await this.#waitForLane(r.target, maxWaiting))) {
+        return {
+          ok: false,
+          waitMs: spread(BUSY_DEFER_MS),
+          reason: `${held} requests in flight to this target`,
+        };
+      }
+    } else {
+      // Counted before any await so concurrent admissions in this process see it.
+      this.#inFlight.set(r.target, held + 1);
     }
+    const release = () => this.#release(r.target);
+    const refuse = (waitMs: number, reason: string): Admission => {
+      release();
+      return { ok: false, waitMs: spread(waitMs), reason };
+    };
     const breaker = this.#breakers.get(r.target);
     const state = breaker ? breakerAt(breaker, r.now) : "closed";
-    if (breaker && state === "open") {
-      return { ok: false, waitMs: spread(breaker.openUntil - r.now), reason: "circuit breaker open" };
-    }
-    // Counted before any await so concurrent admissions in this process see it.
-    this.#inFlight.set(r.target, held + 1);
-    const release = () => {
-      const n = (this.#inFlight.get(r.target) ?? 1) - 1;
-      if (n <= 0) this.#inFlight.delete(r.target);
-      else this.#inFlight.set(r.target, n);
-    };
+    if (breaker && state === "open") return refuse(breaker.openUntil - r.now, "circuit breaker open");
     try {
       if (state === "half-open" && !(await this.#state.claimProbe(r.target, r.probeHoldMs))) {
-        release();
-        return { ok: false, waitMs: spread(PROBE_WAIT_MS), reason: "circuit breaker half-open: probing" };
+        return refuse(PROBE_WAIT_MS, "circuit breaker half-open: probing");
       }
       if (r.rateLimit !== null || this.#paused.has(r.target)) {
         const waitMs = await this.#state.admit(r.target, r.rateLimit ? rateShape(r.rateLimit) : null, r.now);
-        if (waitMs > 0) {
-          release();
-          return { ok: false, waitMs: spread(waitMs), reason: "rate limited" };
-        }
+        if (waitMs > 0) return refuse(waitMs, "rate limited");
         if (r.rateLimit === null) this.#paused.delete(r.target);
       }
     } catch (err) {
@@ -72,6 +94,41 @@ export class TargetGate {
       throw err;
     }
     return { ok: true, release };
+  }
+
+  /** Waits for a lane of a full target; false when too many wait already or none freed in time. */
+  #waitForLane(target: string, maxWaiting: number): Promise<boolean> {
+    const queue = this.#waiting.get(target) ?? [];
+    if (queue.length >= maxWaiting) return Promise.resolve(false);
+    this.#waiting.set(target, queue);
+    return new Promise((resolve) => {
+      const take = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        const i = queue.indexOf(take);
+        if (i >= 0) queue.splice(i, 1);
+        if (queue.length === 0) this.#waiting.delete(target);
+        resolve(false);
+      }, LOCAL_WAIT_MS);
+      queue.push(take);
+    });
+  }
+
+  /** Frees a lane: straight to the first waiter if there is one (the count stays), else counted down. */
+  #release(target: string): void {
+    this.#lastRelease.set(target, Date.now());
+    const queue = this.#waiting.get(target);
+    const next = queue?.shift();
+    if (queue && queue.length === 0) this.#waiting.delete(target);
+    if (next) {
+      next();
+      return;
+    }
+    const n = (this.#inFlight.get(target) ?? 1) - 1;
+    if (n <= 0) this.#inFlight.delete(target);
+    else this.#inFlight.set(target, n);
   }
 
   /** What Redis answered after an attempt: the breaker for the next admissions here. */

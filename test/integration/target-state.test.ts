@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Redis } from "ioredis";
 import { TargetState } from "../../src/queue/index.ts";
+import { TargetGate } from "../../src/queue/target-gate.ts";
 import { redisKeys } from "../../src/shared/redis-keys.ts";
 import { type RedisServer, startRedisServer } from "../helpers/redis-server.ts";
 
@@ -80,5 +81,54 @@ describe("rate limit and pause", () => {
     assert.equal(await s.admit("t", null, 1000), 4000);
     assert.equal(await s.admit("t", null, 4999), 1);
     assert.equal(await s.admit("t", null, 5000), 0);
+  });
+});
+
+describe("target gate", () => {
+  const req = (patient = false) => ({
+    target: "t",
+    maxConcurrency: 1,
+    rateLimit: null,
+    probeHoldMs: 1000,
+    now: Date.now(),
+    patient,
+  });
+
+  it("hands a freed lane to the first waiter; refuses beyond as many waiters as lanes", async () => {
+    const gate = new TargetGate(fresh());
+    const a = await gate.admit(req());
+    assert.equal(a.ok, true);
+    const b = gate.admit(req());
+    const c = await gate.admit(req());
+    assert.equal(c.ok, false, "one lane: one waiter at most");
+    if (a.ok) a.release();
+    const admitted = await b;
+    assert.equal(admitted.ok, true, "the waiter got the freed lane");
+    if (admitted.ok) admitted.release();
+  });
+
+  it("hands a bundle's delivery back at once when the target has freed no lane lately", async () => {
+    const gate = new TargetGate(fresh());
+    const a = await gate.admit({ ...req(), target: "hung" });
+    assert.equal(a.ok, true);
+    const waited = Date.now();
+    const b = await gate.admit({ ...req(true), target: "hung" });
+    assert.equal(b.ok, false);
+    assert.ok(Date.now() - waited < 500, "not held waiting for a hung target");
+  });
+
+  it("refuses while the breaker is open and lets one probe through when it half-opens", async () => {
+    const state = fresh(1);
+    const gate = new TargetGate(state);
+    gate.remember("t", await state.record("t", FAIL, Date.now()));
+    const open = await gate.admit(req());
+    assert.equal(open.ok, false);
+    if (!open.ok) assert.match(open.reason, /breaker open/);
+    const later = Date.now() + 1500;
+    const probe = await gate.admit({ ...req(), now: later });
+    assert.equal(probe.ok, true, "the probe");
+    const second = await gate.admit({ ...req(), maxConcurrency: 5, now: later });
+    assert.equal(second.ok, false, "one probe at a time");
+    if (probe.ok) probe.release();
   });
 });
