@@ -44,9 +44,31 @@ ensure_deps() {
 ensure_redis_server() {
   if command -v redis-server >/dev/null; then return 0; fi
   log "redis-server not found: installing the Debian package redis-server"
+  apt_install redis-server
+  # The package starts a system service on 6379; Hookgate runs its own server, so leave that one alone.
+}
+
+ensure_chromium() {
+  # The playground's browser test drives Debian's chromium (test/e2e/playground.test.ts).
+  if [ -x /usr/bin/chromium ]; then return 0; fi
+  log "chromium not found: installing the Debian package chromium"
+  apt_install chromium
+}
+
+apt_install() {
   local sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq >&2 || true
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends redis-server >&2
-  # The package starts a system service on 6379; Hookgate runs its own server, so leave that one alone.
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@" >&2
+}
+
+ensure_web_build() {
+  # The playground page (web/playground → web/playground/dist), built when missing or older than
+  # its sources or the locked front-end packages.
+  local src="$ROOT/web/playground" out="$ROOT/web/playground/dist/index.html"
+  if [ -f "$out" ] && [ -z "$(find "$src" "$ROOT/package-lock.json" -path "$src/dist" -prune -o -newer "$out" -type f -print -quit)" ]; then
+    return 0
+  fi
+  log "building the playground page (npm run build:web)"
+  (cd "$ROOT" && npm run --silent build:web >&2)
 }

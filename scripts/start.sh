@@ -4,6 +4,7 @@
 source "$(dirname "$0")/lib.sh"
 ensure_node
 ensure_deps
+ensure_web_build
 cd "$ROOT"
 if [ -z "${REDIS_URL:-}" ]; then
   ensure_redis_server

@@ -5,8 +5,11 @@ source "$(dirname "$0")/lib.sh"
 ensure_node
 ensure_deps
 ensure_redis_server
+ensure_chromium
+ensure_web_build
 cd "$ROOT"
 log "node $(node -v), $(redis-server --version | cut -d' ' -f1-3)"
 npx tsc --noEmit
+npx tsc --noEmit -p web/playground
 npx biome check .
 exec node --test --test-concurrency=2 --test-timeout=180000 "test/**/*.test.ts"
