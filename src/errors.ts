@@ -13,6 +13,8 @@ export const ErrorCatalog = {
   HG_ERR_NOT_FOUND: { status: 404, message: "Not found" },
   HG_ERR_CONFLICT: { status: 409, message: "Conflict" },
   HG_ERR_BODY_TOO_LARGE: { status: 413, message: "The body is larger than the configured limit" },
+  HG_ERR_REQUEST_TIMEOUT: { status: 408, message: "The request was not received in time" },
+  HG_ERR_HEADERS_TOO_LARGE: { status: 431, message: "The request headers are too large" },
   HG_ERR_UNAVAILABLE: { status: 503, message: "Storage is unavailable; nothing was accepted" },
   HG_ERR_INTERNAL: { status: 500, message: "Internal error" },
 } as const satisfies Record<string, { status: number; message: string }>;

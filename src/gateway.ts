@@ -1,10 +1,18 @@
 import type { FastifyInstance } from "fastify";
 import { type ApiDeps, buildApp } from "./api/index.ts";
 import type { Config } from "./config/index.ts";
-import { createAddressPolicy, createGuardedAgent } from "./delivery/index.ts";
+import { breakerAt, createAddressPolicy, createGuardedAgent } from "./delivery/index.ts";
 import { DeliveryLog } from "./delivery-log/index.ts";
 import { EventIntake } from "./ingest/index.ts";
-import { DeliveryQueue, DeliveryWorker } from "./queue/index.ts";
+import { deferReasonOf, eventStreamOf, Metrics } from "./metrics/index.ts";
+import {
+  BatchBuffer,
+  DeliveryQueue,
+  DeliveryScheduler,
+  DeliveryWorker,
+  FifoLanes,
+  TargetState,
+} from "./queue/index.ts";
 import { RouteStore, RouteTable } from "./routing/index.ts";
 import { createSandbox } from "./sandbox/index.ts";
 import { createBlockingRedis, createRedis, waitForRedis } from "./shared/redis.ts";
@@ -22,6 +30,8 @@ export interface Gateway {
   app: FastifyInstance | null;
   walker: Walker | null;
   worker: DeliveryWorker | null;
+  /** This process's Prometheus metrics (served by the API at /metrics). */
+  metrics: Metrics;
   /** Graceful: stop taking work, finish what is in flight, hand back the rest, disconnect. */
   close(): Promise<void>;
 }
@@ -45,44 +55,33 @@ export async function startGateway(config: Config, options: GatewayOptions): Pro
     memoryLimitMb: config.HOOKGATE_FUNCTION_MEMORY_MB,
     maxIsolates: config.HOOKGATE_MAX_ISOLATES,
   });
-  const log = new DeliveryLog(redis, keys, config.HOOKGATE_DELIVERY_RETENTION_S);
+  const log = new DeliveryLog(
+    redis,
+    keys,
+    config.HOOKGATE_DELIVERY_RETENTION_S,
+    config.HOOKGATE_DELIVERY_RETENTION_COUNT,
+  );
   const queue = new DeliveryQueue(config.REDIS_URL, keys.prefix);
+  const scheduler = new DeliveryScheduler(
+    queue,
+    new FifoLanes(redis, keys),
+    new BatchBuffer(redis, keys),
+    log,
+  );
   const policy = createAddressPolicy(config.HOOKGATE_TARGET_ALLOW);
   const dispatcher = createGuardedAgent({ policy, connections: 64 });
+  const metrics = new Metrics();
+  metrics.watchQueue(queue.queue);
+  metrics.watchEventStream(eventStreamOf(redis, keys));
+  metrics.watchSandbox(sandbox);
   const runWorkers = config.HOOKGATE_ROLE !== "api";
   const runApi = config.HOOKGATE_ROLE !== "worker";
 
   let walker: Walker | null = null;
   let worker: DeliveryWorker | null = null;
   let walkerBlocking: ReturnType<typeof createBlockingRedis> | null = null;
-  if (runWorkers) {
-    walkerBlocking = createBlockingRedis(config.REDIS_URL);
-    walker = new Walker({
-      redis,
-      blocking: walkerBlocking,
-      keys,
-      routes,
-      sandbox,
-      log,
-      queue,
-      concurrency: config.HOOKGATE_WALK_CONCURRENCY,
-      lockMs: config.HOOKGATE_LOCK_MS,
-      ...(options.onWorkerError ? { onError: options.onWorkerError } : {}),
-    });
-    await walker.start();
-    worker = new DeliveryWorker({
-      redisUrl: config.REDIS_URL,
-      prefix: keys.prefix,
-      routes,
-      store,
-      log,
-      dispatcher,
-      concurrency: config.HOOKGATE_DELIVERY_CONCURRENCY,
-      lockMs: config.HOOKGATE_LOCK_MS,
-      excerptBytes: config.HOOKGATE_RESPONSE_EXCERPT_BYTES,
-    });
-  }
-
+  // The API first: its setup (docs, queues board) takes a moment, and workers started before it
+  // would be delivering in a process that main.ts cannot yet stop cleanly on SIGTERM.
   let app: FastifyInstance | null = null;
   if (runApi) {
     const deps: ApiDeps = {
@@ -96,8 +95,10 @@ export async function startGateway(config: Config, options: GatewayOptions): Pro
       intake: new EventIntake(redis, keys, config.HOOKGATE_DEDUP_WINDOW_S),
       log,
       queue,
+      scheduler,
       policy,
       dispatcher,
+      metrics,
       readiness: (): Record<string, boolean> =>
         runWorkers
           ? { walker: walker?.isRunning() ?? false, deliveryWorker: worker?.worker.isRunning() ?? false }
@@ -106,10 +107,53 @@ export async function startGateway(config: Config, options: GatewayOptions): Pro
     app = await buildApp(deps, options.logger === undefined ? {} : { logger: options.logger });
   }
 
+  if (runWorkers) {
+    walkerBlocking = createBlockingRedis(config.REDIS_URL);
+    walker = new Walker({
+      redis,
+      blocking: walkerBlocking,
+      keys,
+      routes,
+      sandbox,
+      log,
+      scheduler,
+      concurrency: config.HOOKGATE_WALK_CONCURRENCY,
+      lockMs: config.HOOKGATE_LOCK_MS,
+      observer: metrics,
+      ...(options.onWorkerError ? { onError: options.onWorkerError } : {}),
+    });
+    await walker.start();
+    worker = new DeliveryWorker({
+      redisUrl: config.REDIS_URL,
+      prefix: keys.prefix,
+      routes,
+      store,
+      log,
+      scheduler,
+      targets: new TargetState(redis, keys, {
+        failureThreshold: config.HOOKGATE_BREAKER_FAILURES,
+        cooldownMs: config.HOOKGATE_BREAKER_COOLDOWN_MS,
+        maxCooldownMs: config.HOOKGATE_BREAKER_MAX_COOLDOWN_MS,
+      }),
+      dispatcher,
+      concurrency: config.HOOKGATE_DELIVERY_CONCURRENCY,
+      targetConcurrency: config.HOOKGATE_TARGET_CONCURRENCY,
+      disableAfterMs: config.HOOKGATE_DISABLE_AFTER_S * 1000,
+      lockMs: config.HOOKGATE_LOCK_MS,
+      excerptBytes: config.HOOKGATE_RESPONSE_EXCERPT_BYTES,
+      onAttempt: (report) => {
+        metrics.attempt(report);
+        if (report.breaker) metrics.setBreakerState(report.target, breakerAt(report.breaker, Date.now()));
+      },
+      onDeferred: (reason) => metrics.deferred(deferReasonOf(reason)),
+    });
+  }
+
   return {
     app,
     walker,
     worker,
+    metrics,
     async close() {
       await app?.close();
       await Promise.all([walker?.stop(), worker?.close()]);

@@ -10,11 +10,18 @@ import {
 import { requireAdminToken } from "./auth.ts";
 import { deliveriesApi } from "./deliveries-api.ts";
 import type { ApiDeps } from "./deps.ts";
+import { docsApi } from "./docs-api.ts";
+import { loadExampleBook } from "./docs-example-book.ts";
 import { dryRunApi } from "./dry-run-api.ts";
-import { installErrorHandling } from "./error-handler.ts";
+import { clientErrorHandler, frameworkErrors, installErrorHandling } from "./error-handler.ts";
 import { eventsApi } from "./events-api.ts";
 import { healthApi } from "./health-api.ts";
 import { ingestApi } from "./ingest-api.ts";
+import { installJsonParser } from "./json-body.ts";
+import { measureHttp, metricsApi } from "./metrics-api.ts";
+import { addExamples } from "./openapi-examples.ts";
+import { playgroundApi } from "./playground-api.ts";
+import { queuesBoardApi } from "./queues-board-api.ts";
 import { routesApi } from "./routes-api.ts";
 import { sourcesApi } from "./sources-api.ts";
 
@@ -34,11 +41,16 @@ export async function buildApp(deps: ApiDeps, options: BuildAppOptions = {}): Pr
       : false,
     genReqId: () => crypto.randomUUID(),
     requestIdHeader: false,
+    frameworkErrors,
+    clientErrorHandler,
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandling(app);
+  measureHttp(app, deps.metrics);
+  const examples = await loadExampleBook();
+  installJsonParser(app);
 
   await app.register(swagger, {
     openapi: {
@@ -52,11 +64,14 @@ export async function buildApp(deps: ApiDeps, options: BuildAppOptions = {}): Pr
       security: [{ bearer: [] }],
     },
     transform: jsonSchemaTransform,
-    transformObject: jsonSchemaTransformObject,
+    transformObject: (input) => addExamples(jsonSchemaTransformObject(input), examples),
   });
 
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
   await app.register(healthApi(deps));
+  await app.register(docsApi);
+  await app.register(metricsApi(deps));
+  await app.register(queuesBoardApi(deps));
   await app.register(
     async (v1) => {
       requireAdminToken(v1, deps.adminToken);
@@ -70,5 +85,7 @@ export async function buildApp(deps: ApiDeps, options: BuildAppOptions = {}): Pr
   );
   // Senders authenticate with their own signature or credentials, not the admin token.
   await app.register(ingestApi(deps), { prefix: "/v1/ingest" });
+  // The browser playground: HTTP Basic with the admin token (a page cannot send a bearer header).
+  await app.register(playgroundApi(deps));
   return app;
 }

@@ -3,7 +3,8 @@ import type { Config } from "../config/index.ts";
 import type { AddressPolicy } from "../delivery/index.ts";
 import type { DeliveryLog } from "../delivery-log/index.ts";
 import type { EventIntake } from "../ingest/index.ts";
-import type { DeliveryQueue } from "../queue/index.ts";
+import type { Metrics } from "../metrics/index.ts";
+import type { DeliveryQueue, DeliveryScheduler } from "../queue/index.ts";
 import type { RouteStore, RouteTable } from "../routing/index.ts";
 import type { Sandbox } from "../sandbox/index.ts";
 import type { Redis } from "../shared/redis.ts";
@@ -21,8 +22,12 @@ export interface ApiDeps {
   intake: EventIntake;
   log: DeliveryLog;
   queue: DeliveryQueue;
+  /** Where a delivery sent again by hand goes: the queue or its route's FIFO lane. */
+  scheduler: DeliveryScheduler;
   policy: AddressPolicy;
   dispatcher: Dispatcher;
+  /** This gateway's Prometheus metrics (GET /metrics). */
+  metrics: Metrics;
   /** Extra readiness checks (the workers of this process), by name. */
   readiness?: () => Record<string, boolean>;
 }

@@ -1,4 +1,6 @@
-import type { FastifyError, FastifyInstance } from "fastify";
+import { STATUS_CODES } from "node:http";
+import type { Socket } from "node:net";
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { hasZodFastifySchemaValidationErrors } from "fastify-type-provider-zod";
 import { type ErrorCode, HookgateError } from "../errors.ts";
 
@@ -105,4 +107,41 @@ export function installErrorHandling(app: FastifyInstance): void {
     request.log.error({ err }, "unhandled error");
     return reply.code(500).send(new HookgateError("HG_ERR_INTERNAL").toBody());
   });
+}
+
+/**
+ * Errors fastify raises before any route or hook runs: a URL it cannot decode (`%`, `%E0%A4%A`)
+ * or a path parameter over its maxParamLength. Passed as the `frameworkErrors` option.
+ */
+export function frameworkErrors(err: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  reply
+    .code(400)
+    .send(new HookgateError("HG_ERR_VALIDATION", `the URL is not valid: ${err.message}`).toBody());
+}
+
+/**
+ * Requests node's HTTP parser refuses (a malformed request line or header, headers over the
+ * limit, a request that does not arrive in time) never reach fastify: they are answered on the
+ * socket, in the same shape, and the connection is closed. Passed as `clientErrorHandler`.
+ */
+export function clientErrorHandler(err: Error & { code?: string }, socket: Socket): void {
+  if (err.code === "ECONNRESET" || socket.destroyed) return;
+  const code: ErrorCode =
+    err.code === "ERR_HTTP_REQUEST_TIMEOUT"
+      ? "HG_ERR_REQUEST_TIMEOUT"
+      : err.code === "HPE_HEADER_OVERFLOW"
+        ? "HG_ERR_HEADERS_TOO_LARGE"
+        : "HG_ERR_VALIDATION";
+  const error = new HookgateError(
+    code,
+    code === "HG_ERR_VALIDATION" ? "The request is not valid HTTP" : undefined,
+  );
+  const body = JSON.stringify(error.toBody());
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status]}\r\nContent-Type: application/json\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(err);
 }

@@ -31,7 +31,9 @@ export const eventsApi =
         const body = request.body;
         const list = Array.isArray(body) ? body : "events" in body ? body.events : [body];
         const now = new Date();
-        const accepted = await deps.intake.accept(list.map((e) => normalizeEvent(e, now)));
+        const events = list.map((e) => normalizeEvent(e, now));
+        const accepted = await deps.intake.accept(events);
+        deps.metrics.eventsAccepted("api", events, accepted);
         return reply.code(202).send({ events: accepted });
       },
     });

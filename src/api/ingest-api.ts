@@ -41,11 +41,24 @@ export const ingestApi =
       },
       handler: async (request, reply) => {
         const source = await deps.sources.get(request.params.sourceId);
-        if (!source)
+        if (!source) {
+          deps.metrics.ingestRejected("unknown", "HG_ERR_NOT_FOUND");
           throw new HookgateError("HG_ERR_NOT_FOUND", `source ${request.params.sourceId} does not exist`);
+        }
         const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-        const events = eventsFromRequest(source, { raw, headers: request.headers });
+        let events: ReturnType<typeof eventsFromRequest>;
+        try {
+          events = eventsFromRequest(source, { raw, headers: request.headers });
+        } catch (err) {
+          // A storm of bad signatures or malformed bodies is something to alert on.
+          deps.metrics.ingestRejected(
+            source.kind,
+            err instanceof HookgateError ? err.code : "HG_ERR_INTERNAL",
+          );
+          throw err;
+        }
         const result = await deps.intake.accept(events);
+        deps.metrics.eventsAccepted(source.kind, events, result);
         const duplicates = result.filter((r) => r.duplicate).length;
         return reply.code(200).send({ accepted: result.length - duplicates, duplicates });
       },

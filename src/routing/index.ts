@@ -1,4 +1,20 @@
-export { applyRoutePatch, buildRoute } from "./route-build.ts";
+export { batchProblem } from "./batch-rules.ts";
+export {
+  applyRoutePatch,
+  buildRoute,
+  MAX_PREVIOUS_SECRETS,
+  rotateRouteSecret,
+  type SecretRotation,
+} from "./route-build.ts";
+export {
+  candidateRoutes,
+  type EventKeys,
+  type GlobKey,
+  globKey,
+  RouteIndex,
+  routeIndexOf,
+  scanCandidates,
+} from "./route-index.ts";
 export { type CompiledRoute, compileRoute, globToRegExp, sourceMatches } from "./route-match.ts";
 export {
   DEFAULT_RETRY_SCHEDULE_MS,
@@ -7,10 +23,12 @@ export {
   type RouteIn,
   RouteInSchema,
   type RouteOut,
+  type RouteOutOptions,
   RouteOutSchema,
   type RoutePatch,
   RoutePatchSchema,
   SecretSchema,
+  TargetSchema,
   toRouteOut,
 } from "./route-schema.ts";
 export { RouteStore } from "./route-store.ts";

@@ -1,14 +1,16 @@
+import { routeIndexOf } from "./route-index.ts";
 import { type CompiledRoute, compileRoute } from "./route-match.ts";
 import type { RouteStore } from "./route-store.ts";
 
 /**
- * The walk order with globs compiled, cached until the store's revision moves. One GET per
- * refresh keeps every walker current without a pub/sub channel that could drop a message.
+ * The walk order with globs compiled and indexed by event type and source (see route-index.ts),
+ * cached until the store's revision moves. One GET per refresh keeps every walker current without
+ * a pub/sub channel that could drop a message.
  */
 export class RouteTable {
   readonly #store: RouteStore;
   #revision = -1;
-  #routes: CompiledRoute[] = [];
+  #routes: readonly CompiledRoute[] = [];
   #byId = new Map<string, CompiledRoute>();
   #loading: Promise<void> | null = null;
   #checkedAt = 0;
@@ -56,7 +58,9 @@ export class RouteTable {
     const revision = await this.#store.revision();
     this.#checkedAt = checkedAt;
     if (revision === this.#revision) return;
-    const routes = (await this.#store.list()).map(compileRoute);
+    // Frozen: the index built here is kept for this very list and must stay true to it.
+    const routes = Object.freeze((await this.#store.list()).map(compileRoute));
+    routeIndexOf(routes);
     this.#routes = routes;
     this.#byId = new Map(routes.map((r) => [r.route.id, r]));
     this.#revision = revision;

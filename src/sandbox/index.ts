@@ -1,5 +1,5 @@
 /** Run user-supplied filter and map functions in isolated-vm. See run-route.ts for the contract. */
-export { checkFunctionSource } from "./function-source.ts";
+export { checkFunctionSource, prepareFunctionSource } from "./function-source.ts";
 export { createSandbox, Sandbox, type SandboxModeOptions } from "./sandbox.ts";
 export type {
   RouteFunctions,

@@ -1,3 +1,4 @@
+import { isUtf8 } from "node:buffer";
 import { HookgateError } from "../errors.ts";
 import type { HookgateEvent } from "../events/index.ts";
 import { ADAPTERS } from "./adapters/index.ts";
@@ -13,6 +14,8 @@ export function authenticate(source: Source, input: IngestInput, now = new Date(
 
 export function parseJsonBody(raw: Buffer): unknown {
   if (raw.length === 0) throw new HookgateError("HG_ERR_BAD_JSON", "the body is empty");
+  // RFC 8259: JSON is UTF-8; other bytes would be read with U+FFFD in their place.
+  if (!isUtf8(raw)) throw new HookgateError("HG_ERR_BAD_JSON", "the body is not valid UTF-8");
   try {
     return JSON.parse(raw.toString("utf8"));
   } catch (err) {

@@ -1,2 +1,2 @@
 export { type RouteWalk, requestOf, type WalkError, type WalkOptions, walkEvent } from "./walk-event.ts";
-export { deliveriesOf, Walker, type WalkerOptions } from "./walker.ts";
+export { outcomeOf, Walker, type WalkerOptions, type WalkObserver, type WalkOutcome } from "./walker.ts";

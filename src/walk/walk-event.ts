@@ -1,7 +1,8 @@
 import { buildRequest, type OutgoingRequest } from "../delivery/index.ts";
 import type { HookgateEvent } from "../events/index.ts";
 import { deliveryIdFor } from "../ids.ts";
-import type { CompiledRoute } from "../routing/index.ts";
+import { batchBody } from "../queue/batch-buffer.ts";
+import { type CompiledRoute, candidateRoutes } from "../routing/index.ts";
 import type { RouteRun, Sandbox, StepResult } from "../sandbox/index.ts";
 import { type RenderedBody, renderBody } from "../templates/index.ts";
 
@@ -32,6 +33,12 @@ export interface RouteWalk {
 export interface WalkOptions {
   /** The dry-run of one named route walks it even when disabled. */
   includeDisabled?: boolean;
+  /**
+   * Walk every route given and return one result each, skipped ones with the reason (the
+   * dry-run shows them). Otherwise only the routes whose type globs and sources take the event
+   * are walked and returned, found through the route index instead of a scan of all routes.
+   */
+  reportSkipped?: boolean;
 }
 
 function stepError(step: StepResult | null, which: string): WalkError | null {
@@ -72,8 +79,9 @@ export async function walkEvent(
   sandbox: Sandbox,
   options: WalkOptions = {},
 ): Promise<RouteWalk[]> {
+  const walked = options.reportSkipped ? routes : candidateRoutes(routes, event);
   const walks = await Promise.all(
-    routes.map((route): Promise<RouteWalk> | RouteWalk => {
+    walked.map((route): Promise<RouteWalk> | RouteWalk => {
       const skip = (skipped: RouteWalk["skipped"]): RouteWalk => ({
         route,
         fired: false,
@@ -111,9 +119,10 @@ export async function walkEvent(
 export function requestOf(walk: RouteWalk, event: HookgateEvent): OutgoingRequest | null {
   if (!walk.rendered) return null;
   const { route } = walk.route;
+  // A batching route sends this body inside {"events": [...]}, with others of its batch.
   return buildRequest(route, {
     messageId: deliveryIdFor(event.id, route.id),
-    body: walk.rendered.body,
+    body: route.batch ? batchBody([walk.rendered]) : walk.rendered.body,
     contentType: walk.rendered.contentType,
   });
 }

@@ -2,7 +2,7 @@ import { hostname } from "node:os";
 import type { DeliveryLog, NewDelivery } from "../delivery-log/index.ts";
 import type { HookgateEvent } from "../events/index.ts";
 import { deliveryIdFor } from "../ids.ts";
-import type { DeliveryQueue } from "../queue/index.ts";
+import { type BatchItem, type BatchSettings, type DeliveryScheduler, streamOrder } from "../queue/index.ts";
 import type { RouteTable } from "../routing/index.ts";
 import type { Sandbox } from "../sandbox/index.ts";
 import { Batcher } from "../shared/batcher.ts";
@@ -26,27 +26,69 @@ export interface WalkerOptions {
   routes: RouteTable;
   sandbox: Sandbox;
   log: DeliveryLog;
-  queue: DeliveryQueue;
+  scheduler: DeliveryScheduler;
   concurrency: number;
   lockMs: number;
   onError?: (err: unknown) => void;
+  /** Told about every walk and every delivery queued (the gateway's metrics). */
+  observer?: WalkObserver;
+}
+
+/** What the walker reports as it goes; the dry-run walks too but reports nothing. */
+export interface WalkObserver {
+  walked(walks: readonly RouteWalk[], durationMs: number): void;
+  deliveriesQueued(routeIds: readonly string[]): void;
 }
 
 type StreamEntry = [id: string, fields: string[]];
 
-export function deliveriesOf(event: HookgateEvent, walks: readonly RouteWalk[]): NewDelivery[] {
-  const out: NewDelivery[] = [];
+export interface WalkOutcome {
+  streamId: string;
+  deliveries: NewDelivery[];
+  /** Bodies for routes that batch: buffered, sent later as one delivery. */
+  batched: { item: BatchItem; batch: BatchSettings }[];
+}
+
+/** What one walk leaves behind: deliveries (failed ones included) and bodies for batches. */
+export function outcomeOf(
+  streamId: string,
+  event: HookgateEvent,
+  walks: readonly RouteWalk[],
+  now = Date.now(),
+) {
+  const out: WalkOutcome = { streamId, deliveries: [], batched: [] };
+  const order = streamOrder(streamId);
   for (const w of walks) {
     if (!w.fired && !w.error) continue;
-    out.push({
-      id: deliveryIdFor(event.id, w.route.route.id),
-      routeId: w.route.route.id,
-      routeVersion: w.route.route.version,
+    const route = w.route.route;
+    const id = deliveryIdFor(event.id, route.id);
+    if (route.batch && !w.error && w.rendered) {
+      out.batched.push({
+        item: {
+          routeId: route.id,
+          itemId: id,
+          order,
+          eventId: event.id,
+          eventType: event.type,
+          routeVersion: route.version,
+          body: w.rendered.body,
+          at: now,
+        },
+        batch: route.batch,
+      });
+      continue;
+    }
+    out.deliveries.push({
+      id,
+      routeId: route.id,
+      routeVersion: route.version,
       eventId: event.id,
       eventType: event.type,
       error: w.error,
       contentType: w.rendered?.contentType ?? null,
       body: w.rendered?.body ?? null,
+      order,
+      fifo: route.ordering === "fifo",
     });
   }
   return out;
@@ -59,7 +101,7 @@ export class Walker {
   #loop: Promise<void> | null = null;
   #lastClaim = 0;
   /** Walks that finished in the same tick are recorded, queued and acknowledged together. */
-  readonly #commit: Batcher<{ streamId: string; deliveries: NewDelivery[] }>;
+  readonly #commit: Batcher<WalkOutcome>;
 
   constructor(options: WalkerOptions) {
     this.#o = options;
@@ -150,23 +192,24 @@ export class Walker {
   async #walkOne([streamId, fields]: StreamEntry, routes: Awaited<ReturnType<RouteTable["current"]>>) {
     const json = fields[fields.indexOf("e") + 1];
     // A deleted entry claimed by XAUTOCLAIM comes back with no fields: nothing to walk.
-    let deliveries: NewDelivery[] = [];
-    if (json) {
-      const event = JSON.parse(json) as HookgateEvent;
-      deliveries = deliveriesOf(event, await walkEvent(routes, event, this.#o.sandbox));
-    }
-    await this.#commit.add({ streamId, deliveries });
+    if (!json) return this.#commit.add({ streamId, deliveries: [], batched: [] });
+    const event = JSON.parse(json) as HookgateEvent;
+    const started = performance.now();
+    const walks = await walkEvent(routes, event, this.#o.sandbox);
+    this.#o.observer?.walked(walks, performance.now() - started);
+    await this.#commit.add(outcomeOf(streamId, event, walks));
   }
 
   // Acknowledged only after the deliveries are recorded and queued: a crash before that leaves
   // the entries pending, to be walked again (delivery ids make that idempotent).
-  async #commitWalks(items: { streamId: string; deliveries: NewDelivery[] }[]): Promise<void> {
-    const { redis, keys, log, queue } = this.#o;
+  async #commitWalks(items: WalkOutcome[]): Promise<void> {
+    const { redis, keys, log, scheduler } = this.#o;
     const deliveries = items.flatMap((i) => i.deliveries);
     const enqueue = await log.create(deliveries);
-    await queue.enqueue(
-      deliveries.filter((_, i) => enqueue[i]).map((d) => ({ deliveryId: d.id, routeId: d.routeId })),
-    );
+    const queued = deliveries.filter((_, i) => enqueue[i]);
+    await scheduler.dispatch(queued);
+    await scheduler.buffer(items.flatMap((i) => i.batched));
+    this.#o.observer?.deliveriesQueued(queued.map((d) => d.routeId));
     const ids = items.map((i) => i.streamId);
     await redis
       .multi()

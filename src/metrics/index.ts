@@ -1,0 +1,16 @@
+/** Prometheus metrics of one gateway (GET /metrics). See metrics.ts. */
+export {
+  type AttemptObservation,
+  type AttemptOutcome,
+  type BreakerState,
+  type DeferReason,
+  deferReasonOf,
+  Metrics,
+  type MetricsOptions,
+} from "./metrics.ts";
+export {
+  type EventStreamSource,
+  eventStreamOf,
+  type QueueDepthSource,
+  type SandboxSource,
+} from "./sources.ts";
