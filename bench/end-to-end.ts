@@ -79,6 +79,9 @@ async function hookgate(): Promise<{ rate: number; acceptRate: number }> {
     PORT: String(port),
     HOOKGATE_TARGET_ALLOW: "127.0.0.1/32",
     HOOKGATE_LOG_LEVEL: "silent",
+    ...(process.env.HOOKGATE_TARGET_CONCURRENCY
+      ? { HOOKGATE_TARGET_CONCURRENCY: process.env.HOOKGATE_TARGET_CONCURRENCY }
+      : {}),
   });
   const gw = await startGateway(config, { adminToken: token });
   const app = gw.app;

@@ -1,3 +1,4 @@
+import { isUtf8 } from "node:buffer";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { isRequestBuildError, type OutgoingRequest, sendRequest } from "../delivery/index.ts";
@@ -48,10 +49,18 @@ export const routesApi =
     const { store } = deps;
 
     // Function sources are uploaded raw, the way they sit in a .js file.
+    // Read as bytes: a body that is not UTF-8 is refused rather than stored with U+FFFD in it.
     app.addContentTypeParser(
       ["application/javascript", "text/javascript", "text/plain"],
-      { parseAs: "string" },
-      (_req, body, done) => done(null, body),
+      { parseAs: "buffer" },
+      (_req, body, done) => {
+        const bytes = body as Buffer;
+        if (!isUtf8(bytes)) {
+          done(new HookgateError("HG_ERR_VALIDATION", "The function source is not valid UTF-8"), undefined);
+          return;
+        }
+        done(null, bytes.toString("utf8"));
+      },
     );
 
     app.post("/routes", {

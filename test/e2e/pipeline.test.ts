@@ -173,6 +173,18 @@ describe("routes API", () => {
     assert.equal(broken.json.error.code, "HG_ERR_FUNCTION_SYNTAX");
     assert.equal(broken.json.error.details.line, 2);
     assert.equal(typeof broken.json.error.details.column, "number");
+    const notUtf8 = await fx.gw.app.inject({
+      method: "PUT",
+      url: `/v1/routes/${created.id}/map`,
+      headers: { authorization: `Bearer ${fx.gw.token}`, "content-type": "application/javascript" },
+      payload: Buffer.concat([
+        Buffer.from('export default (e) => e.type === "'),
+        Buffer.from([0xff, 0xfe]),
+        Buffer.from('"'),
+      ]),
+    });
+    assert.equal(notUtf8.statusCode, 400, "bytes that are not UTF-8 are refused, not stored as U+FFFD");
+    assert.equal(JSON.parse(notUtf8.body).error.code, "HG_ERR_VALIDATION");
     const removed = await fx.gw.call("DELETE", `/v1/routes/${created.id}/filter`);
     assert.equal(removed.status, 200);
     assert.equal(removed.json.filter, null);
