@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import { type ApiDeps, buildApp } from "./api/index.ts";
+import { type ApiDeps, buildApp, buildOpsApp } from "./api/index.ts";
 import type { Config } from "./config/index.ts";
 import { breakerAt, createAddressPolicy, createGuardedAgent } from "./delivery/index.ts";
 import { DeliveryLog } from "./delivery-log/index.ts";
@@ -83,7 +83,8 @@ export async function startGateway(config: Config, options: GatewayOptions): Pro
   // The API first: its setup (docs, queues board) takes a moment, and workers started before it
   // would be delivering in a process that main.ts cannot yet stop cleanly on SIGTERM.
   let app: FastifyInstance | null = null;
-  if (runApi) {
+  const needsHttp = runApi || config.HOOKGATE_METRICS_PORT !== undefined;
+  if (needsHttp) {
     const deps: ApiDeps = {
       config,
       adminToken: options.adminToken,
@@ -104,7 +105,9 @@ export async function startGateway(config: Config, options: GatewayOptions): Pro
           ? { walker: walker?.isRunning() ?? false, deliveryWorker: worker?.worker.isRunning() ?? false }
           : {},
     };
-    app = await buildApp(deps, options.logger === undefined ? {} : { logger: options.logger });
+    const appOptions = options.logger === undefined ? {} : { logger: options.logger };
+    // A worker-only process serves just its health and metrics (HOOKGATE_METRICS_PORT).
+    app = runApi ? await buildApp(deps, appOptions) : await buildOpsApp(deps, appOptions);
   }
 
   if (runWorkers) {

@@ -62,12 +62,16 @@ async function main(): Promise<void> {
 
   const gateway = await starting;
   if (closing) return;
-  if (gateway.app) {
+  if (config.HOOKGATE_ROLE === "worker") {
+    if (gateway.app && config.HOOKGATE_METRICS_PORT !== undefined) {
+      const address = await gateway.app.listen({ port: config.HOOKGATE_METRICS_PORT, host: config.HOST });
+      process.stderr.write(`hookgate: health and metrics on ${address}\n`);
+    }
+    process.stderr.write(`hookgate: workers running (role ${config.HOOKGATE_ROLE})\n`);
+  } else if (gateway.app) {
     const address = await gateway.app.listen({ port: config.PORT, host: config.HOST });
     process.stderr.write(`hookgate: API on ${address} (role ${config.HOOKGATE_ROLE})\n`);
     if (path) process.stderr.write(`hookgate: admin token is in ${path}\n`);
-  } else {
-    process.stderr.write(`hookgate: workers running (role ${config.HOOKGATE_ROLE})\n`);
   }
 }
 

@@ -29,8 +29,7 @@ export interface BuildAppOptions {
   logger?: boolean | { level: string };
 }
 
-/** The HTTP API: one plugin per resource under /v1 (behind the admin token), health outside it. */
-export async function buildApp(deps: ApiDeps, options: BuildAppOptions = {}): Promise<FastifyInstance> {
+function baseApp(deps: ApiDeps, options: BuildAppOptions) {
   const app = Fastify({
     bodyLimit: deps.config.HOOKGATE_MAX_BODY_BYTES,
     logger: options.logger
@@ -49,6 +48,20 @@ export async function buildApp(deps: ApiDeps, options: BuildAppOptions = {}): Pr
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandling(app);
   measureHttp(app, deps.metrics);
+  return app;
+}
+
+/** What a worker-only process serves, so each one can be probed and scraped: health and metrics. */
+export async function buildOpsApp(deps: ApiDeps, options: BuildAppOptions = {}): Promise<FastifyInstance> {
+  const app = baseApp(deps, options);
+  await app.register(healthApi(deps));
+  await app.register(metricsApi(deps));
+  return app;
+}
+
+/** The HTTP API: one plugin per resource under /v1 (behind the admin token), health outside it. */
+export async function buildApp(deps: ApiDeps, options: BuildAppOptions = {}): Promise<FastifyInstance> {
+  const app = baseApp(deps, options);
   const examples = await loadExampleBook();
   installJsonParser(app);
 

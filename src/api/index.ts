@@ -1,2 +1,2 @@
-export { buildApp } from "./build-app.ts";
+export { buildApp, buildOpsApp } from "./build-app.ts";
 export type { ApiDeps } from "./deps.ts";

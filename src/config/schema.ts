@@ -21,6 +21,8 @@ const int = (min: number, max: number, dflt: number) =>
 /** Every setting Hookgate reads from the environment. Units are in the names. */
 export const ConfigSchema = z.object({
   PORT: int(0, 65535, 3000),
+  /** A worker-only process (HOOKGATE_ROLE=worker) serves /healthz, /readyz and /metrics here. */
+  HOOKGATE_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   HOST: z.string().min(1).default("127.0.0.1"),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
   HOOKGATE_ADMIN_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),

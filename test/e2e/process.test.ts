@@ -89,8 +89,13 @@ describe("the gateway process", () => {
     await waitUntil(async () => (await get(port, "/healthz")).status === 200, 20_000, "api");
     const ready = await get(port, "/readyz");
     assert.deepEqual(ready.json.checks, { redis: true }, "an API-only process runs no workers");
-    const worker = run({ ...common, HOOKGATE_ROLE: "worker" });
+    const metricsPort = await freePort();
+    const worker = run({ ...common, HOOKGATE_ROLE: "worker", HOOKGATE_METRICS_PORT: String(metricsPort) });
     await waitUntil(() => worker.stderr().includes("workers running"), 20_000, "worker");
+    const workerReady = await get(metricsPort, "/readyz");
+    assert.equal(workerReady.status, 200, "a worker serves its own health");
+    assert.deepEqual(workerReady.json.checks, { redis: true, walker: true, deliveryWorker: true });
+    assert.equal((await get(metricsPort, "/v1/routes", token)).status, 404, "and no API");
 
     const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
     const created = await request(`http://127.0.0.1:${port}/v1/routes`, {
@@ -109,6 +114,11 @@ describe("the gateway process", () => {
     await sent.body.dump();
     const [req] = await sink.waitFor(1, 20_000);
     assert.equal(JSON.parse(req?.body ?? "").id, "roles-1");
+    const scraped = await request(`http://127.0.0.1:${metricsPort}/metrics`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    assert.equal(scraped.statusCode, 200);
+    assert.match(await scraped.body.text(), /hookgate_/, "the worker's own counters can be scraped");
     api.proc.kill("SIGTERM");
     worker.proc.kill("SIGTERM");
     assert.deepEqual(await Promise.all([api.exited, worker.exited]), [0, 0]);
