@@ -36,7 +36,7 @@ export interface GateRequest {
  */
 const LOCAL_WAIT_MS = 1000;
 /** A target that freed a lane this recently is moving: worth waiting for. */
-const MOVING_MS = 250;
+const MOVING_MS = 1000;
 /** How long a deferred request stays in the delayed set before it asks again. */
 const BUSY_DEFER_MS = 200;
 const PROBE_WAIT_MS = 1000;
@@ -61,7 +61,7 @@ export class TargetGate {
       // A lane handed over by #release is already counted as ours.
       const moving = Date.now() - (this.#lastRelease.get(r.target) ?? 0) < MOVING_MS;
       const maxWaiting = r.patient ? (moving ? Number.POSITIVE_INFINITY : 0) : r.maxConcurrency;
-      if (!(await this.#waitForLane(r.target, maxWaiting))) {
+      if (!(await this.#waitForLane(r.target, maxWaiting, r.patient === true))) {
         return {
           ok: false,
           waitMs: spread(BUSY_DEFER_MS),
@@ -97,21 +97,29 @@ export class TargetGate {
   }
 
   /** Waits for a lane of a full target; false when too many wait already or none freed in time. */
-  #waitForLane(target: string, maxWaiting: number): Promise<boolean> {
+  #waitForLane(target: string, maxWaiting: number, patient: boolean): Promise<boolean> {
     const queue = this.#waiting.get(target) ?? [];
     if (queue.length >= maxWaiting) return Promise.resolve(false);
     this.#waiting.set(target, queue);
     return new Promise((resolve) => {
+      let timer: NodeJS.Timeout;
       const take = () => {
         clearTimeout(timer);
         resolve(true);
       };
-      const timer = setTimeout(() => {
+      // A patient waiter keeps its place while the target keeps moving: sending it back to the
+      // queue would only cost a round trip and lose its place. It leaves once the target stalls.
+      const expire = () => {
+        if (patient && Date.now() - (this.#lastRelease.get(target) ?? 0) < MOVING_MS) {
+          timer = setTimeout(expire, MOVING_MS);
+          return;
+        }
         const i = queue.indexOf(take);
         if (i >= 0) queue.splice(i, 1);
         if (queue.length === 0) this.#waiting.delete(target);
         resolve(false);
-      }, LOCAL_WAIT_MS);
+      };
+      timer = setTimeout(expire, LOCAL_WAIT_MS);
       queue.push(take);
     });
   }
