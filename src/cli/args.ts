@@ -15,6 +15,7 @@ Commands:
   apply [paths…]           create and update the routes through the API (by name)
   export                   write the live routes to files (functions to functions/)
   dry-run <file>           walk a sample event through a route file on the gateway; nothing is sent
+  redrive <name|id>        send again the route's failed deliveries created since --since
 
 Options:
   --prune                  plan/apply: also delete live routes that no file names
@@ -23,6 +24,8 @@ Options:
   --sample <kind/name>     dry-run: a sample body, e.g. emailengine/messageNew (GET /v1/sources/samples)
   --event <file.json>      dry-run: an event of your own ({type, data, …})
   --json                   dry-run: print the API's answer as JSON
+  --since <time>           redrive: ISO 8601 time, or a duration back from now (90m, 6h, 2d)
+  --until <time>           redrive: the end of the range (default: now)
   --url <url>              the gateway (default: HOOKGATE_URL, else http://127.0.0.1:3000)
   -h, --help               this text
 
@@ -30,7 +33,7 @@ The admin token comes from HOOKGATE_ADMIN_TOKEN, else from .data/admin-token (HO
 Exit codes: 0 done, 1 failed (invalid files, API errors), 2 usage.
 `;
 
-export const COMMANDS = ["validate", "plan", "apply", "export", "dry-run"] as const;
+export const COMMANDS = ["validate", "plan", "apply", "export", "dry-run", "redrive"] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export interface CliArgs {
@@ -44,6 +47,8 @@ export interface CliArgs {
   event: string | null;
   json: boolean;
   url: string | null;
+  since: string | null;
+  until: string | null;
 }
 
 const OPTIONS = {
@@ -54,6 +59,8 @@ const OPTIONS = {
   event: { type: "string" },
   json: { type: "boolean" },
   url: { type: "string" },
+  since: { type: "string" },
+  until: { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -64,6 +71,7 @@ const ALLOWED: Record<Command, readonly string[]> = {
   apply: ["prune", "url"],
   export: ["dir", "functions", "url"],
   "dry-run": ["sample", "event", "json", "url"],
+  redrive: ["since", "until", "url"],
 };
 
 export function parseCliArgs(argv: readonly string[]): CliArgs {
@@ -84,6 +92,8 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     event: values.event ?? null,
     json: values.json === true,
     url: values.url ?? null,
+    since: values.since ?? null,
+    until: values.until ?? null,
   };
   const [group, command, ...rest] = positionals;
   if (values.help && (group === undefined || group === "routes") && command === undefined) return base;
@@ -106,6 +116,10 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     if (Boolean(base.sample) === Boolean(base.event)) {
       throw new UsageError("routes dry-run needs --sample <kind/name> or --event <file.json>, one of them");
     }
+  }
+  if (known === "redrive") {
+    if (rest.length !== 1) throw new UsageError("routes redrive takes exactly one route name or id");
+    if (!base.since) throw new UsageError("routes redrive needs --since");
   }
   return { ...base, command: known, paths: rest };
 }

@@ -73,6 +73,10 @@ export class GatewayClient {
     return this.#call("POST", "/v1/dry-run", body);
   }
 
+  async redrive(id: string, since: string, until: string): Promise<{ redriven: number; scanned: number }> {
+    return this.#call("POST", `/v1/routes/${encodeURIComponent(id)}/redrive`, { since, until });
+  }
+
   async #call<T>(method: string, path: string, body?: unknown): Promise<T> {
     let res: Response;
     try {

@@ -6,6 +6,7 @@ import { exportCommand } from "./export-command.ts";
 import type { CliIo } from "./output.ts";
 import { PlanError } from "./plan.ts";
 import { planCommand } from "./plan-command.ts";
+import { redriveCommand } from "./redrive-command.ts";
 import { validateCommand } from "./validate-command.ts";
 
 async function dispatch(args: CliArgs, env: NodeJS.ProcessEnv, io: CliIo): Promise<number> {
@@ -24,6 +25,8 @@ async function dispatch(args: CliArgs, env: NodeJS.ProcessEnv, io: CliIo): Promi
       return exportCommand(args.dir, args.functionsDir, client, io);
     case "dry-run":
       return dryRunCommand(args.paths[0] ?? "", args, env, client, io);
+    case "redrive":
+      return redriveCommand(args.paths[0] ?? "", args.since ?? "", args.until, client, io);
   }
 }
 

@@ -326,4 +326,28 @@ describe("hookgate routes", () => {
     assert.equal(denied.code, 1);
     assert.match(denied.err, /Missing or invalid bearer token/);
   });
+
+  it("redrives a route's failed deliveries window by window, showing progress", async () => {
+    await clearRoutes();
+    const created = await gw.call("POST", "/v1/routes", {
+      name: "redrive me",
+      target: { url: "http://127.0.0.1:9/x" },
+    });
+    assert.equal(created.status, 201);
+    const run = await cli(["redrive", "redrive me", "--since", "2h"]);
+    assert.equal(run.code, 0, run.err);
+    const progressLines = lines(run.err);
+    assert.equal(progressLines.length, 20, "a two-hour range in 20 windows");
+    assert.match(progressLines[0] ?? "", /^\[ 1\/20\] \S+Z {2}redriven 0 of 0$/);
+    assert.match(progressLines[19] ?? "", /^\[20\/20\]/);
+    assert.match(run.out, /redrive "redrive me" \(rte_\w+\): 0 failed deliveries sent again, 0 looked at/);
+    const missing = await cli(["redrive", "no such route", "--since", "1h"]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.err, /no live route/);
+    const usage = await cli(["redrive", "redrive me"]);
+    assert.equal(usage.code, 2);
+    assert.match(usage.err, /needs --since/);
+    const backwards = await cli(["redrive", "redrive me", "--since", "1h", "--until", "2h"]);
+    assert.equal(backwards.code, 2);
+  });
 });
