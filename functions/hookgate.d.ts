@@ -75,14 +75,24 @@ interface HookgateEvent<Data = HookgateEmailData> {
   id: string;
   /** e.g. "messageNew", "messageBounce". */
   type: string;
-  /** The sending system, e.g. "emailengine", or null. */
+  /**
+   * Where the event came from: the id of the source it was ingested through (`src_…`), what the
+   * client sent to POST /v1/events (e.g. "emailengine"), or null.
+   */
   source: string | null;
+  /** The kind of that source ("emailengine", "stalwart", "mailtrap", "mailslurp", "mailpilot",
+   * "standard-webhooks", "generic") when the event came in through /v1/ingest. */
+  sourceKind?: string | null;
   /** The mailbox or account the event is about, or null. */
   account: string | null;
   /** ISO 8601 time the event happened (as the sender said, else when received). */
   occurredAt: string;
   /** ISO 8601 time Hookgate received the event. */
   receivedAt: string;
+  /**
+   * The payload: what the client sent, or an ingested webhook's body as its system sent it (an
+   * EmailEngine message's subject is `event.data.data.subject`: the webhook's own nesting).
+   */
   data: Data;
 }
 

@@ -8,7 +8,9 @@
  * Process-wide side effect: the first isolate created installs a process "exit" hook that runs
  * two garbage collections, working around an isolated-vm crash at exit (see exit-guard.ts).
  */
-import { RETRY, RouteIsolate, type RouteLimits, type SyncPolicy } from "./run-route.ts";
+import type { RawRun } from "./envelope.ts";
+import type { BackoffStore } from "./fast-path.ts";
+import { RETRY, RouteIsolate, type RouteLimits } from "./run-route.ts";
 import type {
   RouteFunctions,
   RouteLimitsIn,
@@ -22,19 +24,24 @@ const MAX_ATTEMPTS = 3;
 export class InlineSandbox {
   readonly #limits: RouteLimits;
   readonly #maxIsolates: number;
-  /** In least-recently-used-first order: a use moves the key to the end. */
+  /** By key. Their `lastUsed` stamps order them for eviction: moving a key to the end of the Map
+   * on every call would churn the Map (see pending-calls.ts for what that costs). */
   readonly #entries = new Map<string, RouteIsolate>();
+  #clock = 0;
   /** Replaced by new code under the same key while still running: disposed when idle. */
   readonly #retired = new Set<RouteIsolate>();
-  /** Keys once too slow for the host-thread fast path (bounded: oldest forgotten first). */
-  readonly #slowKeys = new Set<string>();
-  readonly #policy: SyncPolicy = {
-    isSlow: (key) => this.#slowKeys.has(key),
-    markSlow: (key) => {
-      this.#slowKeys.add(key);
-      if (this.#slowKeys.size > this.#maxIsolates * 2) {
-        for (const old of this.#slowKeys) {
-          this.#slowKeys.delete(old);
+  /** Backoffs of keys whose host-thread fast path went wrong (see run-route.ts), kept across
+   * rebuilds of their isolates (bounded: oldest forgotten first). */
+  readonly #backoffs = new Map<string, number>();
+  readonly #backoffStore: BackoffStore = {
+    backoffs: (key) => this.#backoffs.get(key) ?? 0,
+    setBackoffs: (key, backoffs) => {
+      this.#backoffs.delete(key);
+      if (backoffs === 0) return;
+      this.#backoffs.set(key, backoffs);
+      if (this.#backoffs.size > this.#maxIsolates * 2) {
+        for (const old of this.#backoffs.keys()) {
+          this.#backoffs.delete(old);
           break;
         }
       }
@@ -52,7 +59,37 @@ export class InlineSandbox {
    * Run the route's filter, then (if it passed) its map, on one event given as its JSON. Never
    * rejects for user-code failures (see run-route.ts for the contract of one run).
    */
-  async run(fns: RouteFunctions, json: string): Promise<RouteRun> {
+  run(fns: RouteFunctions, json: string): Promise<RouteRun> {
+    return this.#run(fns, json, false) as Promise<RouteRun>;
+  }
+
+  /**
+   * run() of one route on several events, one answer each, in order; a call that ran cleanly
+   * answers with its envelope as text (the sandbox process forwards it to the gateway as it is:
+   * see envelope.ts). The calls take the route's isolate together (RouteIsolate.executeMany).
+   */
+  async runManyRaw(fns: RouteFunctions, jsons: readonly string[]): Promise<Array<RouteRun | RawRun>> {
+    const filter = present(fns.filter);
+    const map = present(fns.map);
+    if ((filter === null && map === null) || jsons.length === 1) {
+      return Promise.all(jsons.map((json) => this.#run(fns, json, true)));
+    }
+    if (this.#disposed) throw new Error("The sandbox is disposed");
+    const entry = this.#acquire(fns.key, filter, map, this.#routeLimits(fns.limits));
+    let outs: Array<RouteRun | RawRun | typeof RETRY>;
+    try {
+      outs = await entry.executeMany(jsons, true);
+    } finally {
+      this.#releaseEntry(entry);
+    }
+    if (!outs.includes(RETRY)) return outs as Array<RouteRun | RawRun>;
+    // The isolate died under some of them: those start again, one by one.
+    return Promise.all(
+      outs.map((out, i) => (out === RETRY ? this.#run(fns, jsons[i] as string, true) : out)),
+    );
+  }
+
+  async #run(fns: RouteFunctions, json: string, raw: boolean): Promise<RouteRun | RawRun> {
     const filter = present(fns.filter);
     const map = present(fns.map);
     if (filter === null && map === null) return { filter: null, map: null };
@@ -60,9 +97,9 @@ export class InlineSandbox {
     for (let attempt = 1; ; attempt++) {
       if (this.#disposed) throw new Error("The sandbox is disposed");
       const entry = this.#acquire(fns.key, filter, map, limits);
-      let out: RouteRun | typeof RETRY;
+      let out: RouteRun | RawRun | typeof RETRY;
       try {
-        out = await entry.execute(json);
+        out = await entry.execute(json, raw);
       } finally {
         this.#releaseEntry(entry);
       }
@@ -124,26 +161,27 @@ export class InlineSandbox {
   #acquire(key: string, filter: string | null, map: string | null, limits: RouteLimits): RouteIsolate {
     let entry = this.#entries.get(key);
     if (entry !== undefined) {
-      this.#entries.delete(key);
       if (
         entry.filterSource === filter &&
         entry.mapSource === map &&
         entry.limits.timeoutMs === limits.timeoutMs &&
         entry.limits.memoryLimitMb === limits.memoryLimitMb
       ) {
-        this.#entries.set(key, entry);
+        entry.lastUsed = ++this.#clock;
         entry.refs++;
         return entry;
       }
+      this.#entries.delete(key);
       // Same key, different code or limits: never run stale code or under stale limits.
       if (entry.refs === 0) entry.kill("disposed");
       else this.#retired.add(entry);
     }
-    entry = new RouteIsolate(key, filter, map, limits, this.#policy, (dead) => {
+    entry = new RouteIsolate(key, filter, map, limits, this.#backoffStore, (dead) => {
       if (this.#entries.get(dead.key) === dead) this.#entries.delete(dead.key);
       this.#retired.delete(dead);
     });
     this.#entries.set(key, entry);
+    entry.lastUsed = ++this.#clock;
     entry.refs++;
     this.#evict();
     return entry;
@@ -157,9 +195,12 @@ export class InlineSandbox {
 
   /** Dispose least recently used idle isolates until at most maxIsolates remain (busy ones stay). */
   #evict(): void {
-    for (const entry of this.#entries.values()) {
+    if (this.#entries.size <= this.#maxIsolates) return;
+    const idle = [...this.#entries.values()].filter((e) => e.refs === 0);
+    idle.sort((a, b) => a.lastUsed - b.lastUsed);
+    for (const entry of idle) {
       if (this.#entries.size <= this.#maxIsolates) return;
-      if (entry.refs === 0) entry.kill("disposed");
+      entry.kill("disposed");
     }
   }
 }

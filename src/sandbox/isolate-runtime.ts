@@ -31,10 +31,12 @@
  * - install(filterNamespace, mapNamespace): takes the evaluated user modules; returns a JSON
  *   string {filter?: {code, message}, map?: ...} of load problems ("" when none).
  * - run(slot, eventJson, runMap, hold): runs filter then (if it passed and runMap) map, each on
- *   its own JSON.parse of the event, and returns the JSON envelope (see run-route.ts) either
- *   directly or, if user code returned a promise, as a promise of it; with hold, that promise is
- *   kept for collect(slot) and run returns "held" (so the host's synchronous fast path gets a
- *   plain string back in the common case).
+ *   its own copy of the event: the filter's from JSON.parse, the map's copied from it before the
+ *   filter ran (copyOf: a third of a second parse) or, when the filter mostly rejects, parsed
+ *   again for the events it passes. Returns the JSON envelope (see envelope.ts) either directly
+ *   or, if user code returned a promise, as a promise of it; with hold, that promise is kept for
+ *   collect(slot) and run returns "held" (so the host's synchronous fast path gets a plain string
+ *   back in the common case).
  * - runMany(slots, jsons, runMap): run(..., hold = true) for a batch (see run-route.ts, Batching).
  *
  * Progress is published for the host's deadline watchdog in a SharedArrayBuffer:
@@ -55,6 +57,8 @@ export function isolateRuntime(shared: SharedArrayBuffer, configJson: string, li
   const O = Object;
   const R = Reflect;
   const parse = JSON.parse;
+  const isArray = Array.isArray;
+  const keys = Object.keys;
   const stringify = JSON.stringify;
   const now = Date.now;
   const NativePromise = Promise;
@@ -268,6 +272,8 @@ export function isolateRuntime(shared: SharedArrayBuffer, configJson: string, li
     filter: StepOut | null;
     map: StepOut | null;
     mapJson: string | undefined;
+    /** A copy of the event made before the filter ran, for the map (undefined: parse again). */
+    mapEvent: unknown;
   }
 
   const positionOf = (err: unknown): string => {
@@ -320,27 +326,78 @@ export function isolateRuntime(shared: SharedArrayBuffer, configJson: string, li
     sink = null;
     return { ok: false, ms: now() - call.t0, code, message, logs: closeLogs(call.sink) };
   };
+  /** A step as JSON; the common case (passed, nothing logged) without a call to stringify. */
+  const stepText = (out: StepOut | null): string => {
+    if (out === null) return "null";
+    if (!out.ok || out.logs.length > 0) return stringify(out);
+    return out.value === undefined
+      ? `{"ok":true,"ms":${out.ms},"logs":[]}`
+      : `{"ok":true,"value":${out.value},"ms":${out.ms},"logs":[]}`;
+  };
   const finish = (call: Call): string => {
     sink = null;
     phase[call.slot] = 3;
-    const head = stringify({ f: call.filter, m: call.map });
-    return call.mapJson === undefined ? `{"h":${head}}` : `{"h":${head},"v":${call.mapJson}}`;
+    // The envelope of envelope.ts: `ms` first, so the host can read it without parsing the rest.
+    const ms = (call.filter?.ms ?? 0) + (call.map?.ms ?? 0);
+    const head = `{"ms":${ms},"h":{"f":${stepText(call.filter)},"m":${stepText(call.map)}}`;
+    return call.mapJson === undefined ? `${head}}` : `${head},"v":${call.mapJson}}`;
   };
 
   const isThenable = (v: unknown): boolean =>
     v !== null &&
     (typeof v === "object" || typeof v === "function") &&
     typeof (v as { then?: unknown }).then === "function";
+  /** A deep copy of a value fresh from JSON.parse (plain objects, arrays, primitives): the same
+   * as parsing its JSON again, at a third of the cost (strings are shared: they are immutable). */
+  const copyOf = (v: unknown): unknown => {
+    if (typeof v !== "object" || v === null) return v;
+    if (isArray(v)) {
+      const out: unknown[] = [];
+      for (let i = 0; i < v.length; i++) out[i] = copyOf(v[i]);
+      return out;
+    }
+    const out: Record<string, unknown> = { ...(v as Record<string, unknown>) };
+    const names = keys(out);
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i] as string;
+      const x = out[name];
+      if (typeof x === "object" && x !== null) out[name] = copyOf(x);
+    }
+    return out;
+  };
+  /** Estimated share of events the filter passes: when it is high enough, the map's event is
+   * copied from the filter's before the filter runs (cheaper than a second parse); when the
+   * filter mostly says no, the map's event is parsed only for the events that pass. */
+  let passRate = 1;
+  const COPY_AT = 0.35;
+  const eventFor = (call: Call, step: 1 | 2): unknown => {
+    if (step === 2 && call.mapEvent !== undefined) {
+      const event = call.mapEvent;
+      call.mapEvent = undefined;
+      return event;
+    }
+    const event = parse(call.json);
+    if (step === 1 && call.runMap && mapFn !== null && passRate >= COPY_AT) {
+      try {
+        call.mapEvent = copyOf(event);
+      } catch {
+        // nested too deep for this stack: the map parses its own
+        call.mapEvent = undefined;
+      }
+    }
+    return event;
+  };
   /** Call fn(event); continue with next(ok, value) synchronously, or via a native promise. */
   const invoke = (
     fn: UserFn,
-    json: string,
+    call: Call,
+    step: 1 | 2,
     next: (ok: boolean, v: unknown) => string | Promise<string>,
   ): string | Promise<string> => {
     let r: unknown;
     let thenable: boolean;
     try {
-      r = fn(parse(json));
+      r = fn(eventFor(call, step));
       thenable = isThenable(r);
     } catch (err) {
       return next(false, err);
@@ -448,7 +505,7 @@ export function isolateRuntime(shared: SharedArrayBuffer, configJson: string, li
   };
   const startMap = (call: Call): string | Promise<string> => {
     begin(call, 2);
-    return invoke(mapFn as UserFn, call.json, (ok, v) => afterMap(call, ok, v));
+    return invoke(mapFn as UserFn, call, 2, (ok, v) => afterMap(call, ok, v));
   };
   const afterFilter = (call: Call, ok: boolean, v: unknown): string | Promise<string> => {
     if (!ok) {
@@ -457,6 +514,7 @@ export function isolateRuntime(shared: SharedArrayBuffer, configJson: string, li
     }
     sink = null;
     const pass = !!v;
+    passRate += ((pass ? 1 : 0) - passRate) / 16;
     call.filter = { ok: true, value: pass, ms: now() - call.t0, logs: closeLogs(call.sink) };
     return pass && call.runMap && mapFn !== null ? startMap(call) : finish(call);
   };
@@ -484,12 +542,13 @@ export function isolateRuntime(shared: SharedArrayBuffer, configJson: string, li
       filter: null,
       map: null,
       mapJson: undefined,
+      mapEvent: undefined,
     };
     try {
       if (filterFn !== null) {
         const f = filterFn;
         begin(call, 1);
-        return invoke(f, json, (ok, v) => afterFilter(call, ok, v));
+        return invoke(f, call, 1, (ok, v) => afterFilter(call, ok, v));
       }
       return runMap && mapFn !== null ? startMap(call) : finish(call);
     } catch (err) {

@@ -4,26 +4,37 @@
  *
  *   <tag><n>,<n>,...,<length>:<body>
  *
- * one tag character, decimal numbers, the last of which is the body's length in bytes, a colon,
- * then the body. Bodies are decoded from UTF-8 one by one, straight from the bytes read (a lone
- * surrogate, which only a caller's hand-made JSON can hold, crosses as U+FFFD).
+ * one tag character, decimal numbers, the last of which is the body's length in bytes (written
+ * zero-padded to 10 digits by FrameWriter, which encodes the body into place after its header), a
+ * colon, then the body. Bodies are decoded from UTF-8 one by one, straight from the bytes read (a
+ * lone surrogate, which only a caller's hand-made JSON can hold, crosses as U+FFFD).
  *
  * Host to child:
  * - `D<ref>,<len>:<JSON of RouteFunctions>` defines route `ref` (sources and limits, sent once
  *   per key and version to each child; a new child is sent them again).
- * - `F<ref>,0:` forgets route `ref` (replaced by a new version, or evicted).
+ * - `F<ref>,<len>:` forgets route `ref` (replaced by a new version, or evicted).
  * - `C<id>,<ref>,<len>:<event JSON>` runs route `ref` on the event: the event's JSON crosses as
- *   the host holds it, neither escaped nor re-encoded.
+ *   the host holds it, neither escaped nor re-encoded. The calls for one route that the child
+ *   reads at once run together (InlineSandbox.runManyRaw).
+ * - `S<id>,<ref>,<len>:` runs route `ref` on the same event as the record before it (the routes of
+ *   one walk follow each other: the event crosses once).
  * - `X<len>:<JSON of HostControl>`: test-only requests.
- * Calls made in the same tick are written together, in a few writes of ~32 KB.
+ * Calls made in the same tick are written together: a first piece of a few calls, so the child
+ * starts at once, then pieces of up to ~256 KB.
  *
- * Child to host: `M<len>:<JSON of ChildMessage>`; answers finished in the same turn of the
- * child's event loop (or while it worked on one chunk read from the stream) travel together in
- * one `runs` message.
+ * Child to host:
+ * - `A<id>,<µs>,<len>:<envelope>`: the answer of call `id` that ran cleanly, as the isolate wrote
+ *   it (envelope.ts), with the time its crossing took: neither parsed nor serialised again in the
+ *   child.
+ * - `M<len>:<JSON of ChildMessage>`: ready, alive, and after each batch of answers a `runs`
+ *   message with the answers that are RouteRuns (failures found outside the isolate) and the
+ *   child's figures. Answers finished in the same turn of the child's event loop (or while it
+ *   worked on one chunk read from the stream) are written together.
  *
  * Everything the child sends is untrusted: a route that escaped its isolate would control the
  * child. The host only ever JSON.parses the child's records (whose framing it checks, with a cap
- * on their size) and checks the shape of every answer (isRouteRun) before handing it on.
+ * on their size) and checks the shape of every answer (readEnvelope, isRouteRun) before handing
+ * it on.
  */
 import type { RouteRun, SandboxErrorCode, SandboxHeapStatistics } from "./types.ts";
 
@@ -55,10 +66,62 @@ export const DEBUG_FLAG = "--hookgate-debug-hooks";
 /** The child's end of the stream. */
 export const STREAM_FD = 3;
 
-/** One record, as written: `<tag><nums>,<byte length of body>:<body>` (nums: "" or "1,2"). */
-export function record(tag: string, nums: string, body: string): string {
-  const length = Buffer.byteLength(body, "utf8");
-  return nums === "" ? `${tag}${length}:${body}` : `${tag}${nums},${length}:${body}`;
+/** Digits of a body's length as FrameWriter writes it (zero-padded): the header is written
+ * before the body, whose length in bytes is only known once it is encoded. */
+const LENGTH_DIGITS = 10;
+/** Bytes FrameWriter allocates at a time (more for a record that needs more). */
+const BLOCK = 65_536;
+
+/**
+ * Writes records straight into blocks of bytes and hands them to `out` once at least `chunk`
+ * bytes are written, or on flush(). Each body is encoded from UTF-16 to UTF-8 once, into its
+ * place after the header: no intermediate string, no separate pass to measure it.
+ */
+export class FrameWriter {
+  readonly #out: (bytes: Buffer) => void;
+  readonly #chunk: number;
+  #block: Buffer = Buffer.alloc(0);
+  #pos = 0;
+
+  constructor(out: (bytes: Buffer) => void, chunk: number) {
+    this.#out = out;
+    this.#chunk = chunk;
+  }
+
+  /** Appends `<tag><nums>,<byte length of body>:<body>` (nums: "" or "1,2"). */
+  add(tag: string, nums: string, body: string): void {
+    const head = nums === "" ? tag : `${tag}${nums},`;
+    // Room for the worst case (3 bytes per UTF-16 unit); a long body is measured instead.
+    const room = body.length > BLOCK ? Buffer.byteLength(body, "utf8") : body.length * 3;
+    const need = head.length + LENGTH_DIGITS + 1 + room;
+    if (this.#block.length - this.#pos < need) this.#grow(need);
+    const block = this.#block;
+    const at = this.#pos + block.write(head, this.#pos, "latin1");
+    const start = at + LENGTH_DIGITS + 1;
+    let length = block.write(body, start, "utf8");
+    this.#pos = start + length;
+    block[start - 1] = COLON;
+    for (let i = start - 2; i >= at; i--) {
+      block[i] = ZERO + (length % 10);
+      length = Math.floor(length / 10);
+    }
+    if (this.#pos >= this.#chunk) this.flush();
+  }
+
+  /** Hands over what was written since the last flush, if anything. */
+  flush(): void {
+    if (this.#pos === 0) return;
+    const bytes = this.#block.subarray(0, this.#pos);
+    // The rest of the block takes the next records; `bytes` now belongs to the stream.
+    this.#block = this.#block.subarray(this.#pos);
+    this.#pos = 0;
+    this.#out(bytes);
+  }
+
+  #grow(need: number): void {
+    this.flush();
+    if (this.#block.length < need) this.#block = Buffer.allocUnsafe(Math.max(BLOCK, need));
+  }
 }
 
 export interface Frame {
@@ -162,6 +225,10 @@ const CODES: ReadonlySet<string> = new Set<SandboxErrorCode>([
   "HG_ERR_SANDBOX_CRASHED",
 ]);
 
+export function isErrorCode(x: unknown): x is SandboxErrorCode {
+  return typeof x === "string" && CODES.has(x);
+}
+
 function isStep(x: unknown): boolean {
   if (x === null) return true;
   if (typeof x !== "object") return false;
@@ -171,7 +238,7 @@ function isStep(x: unknown): boolean {
   if (s.error !== undefined) {
     const e = s.error as Record<string, unknown> | null;
     if (typeof e !== "object" || e === null) return false;
-    if (typeof e.code !== "string" || !CODES.has(e.code) || typeof e.message !== "string") return false;
+    if (!isErrorCode(e.code) || typeof e.message !== "string") return false;
   }
   return true;
 }

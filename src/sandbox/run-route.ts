@@ -4,12 +4,15 @@
  *
  * Contract of one `execute(eventJson)`:
  * - Inputs: the event as a JSON string (copied into the isolate as a string primitive and parsed
- *   there, once per step, so the map never sees the filter's mutations; Sandbox.runRoute takes it
- *   from the caller or serialises each event object once for all the routes of its walk); the route's filter and
- *   map sources, fixed for the life of this object. Nothing else crosses into the isolate: no
- *   Reference, Callback or host object is ever reachable from user code.
+ *   there; each step gets its own copy, so the map never sees the filter's mutations: see
+ *   isolate-runtime.ts; Sandbox.runRoute takes it from the caller or serialises each event object
+ *   once for all the routes of its walk); the route's filter and map sources, fixed for the life
+ *   of this object. Nothing else crosses into the isolate: no Reference, Callback or host object
+ *   is ever reachable from user code.
  * - Output: `RouteRun`, or RETRY when the isolate died before this call ran (the pool then retries
- *   on a fresh isolate; user functions are pure, so running them again is harmless).
+ *   on a fresh isolate; user functions are pure, so running them again is harmless). With `raw`
+ *   (the sandbox process), a call that ran and has no load error to add answers with the isolate's
+ *   envelope as text (RawRun, envelope.ts) instead, for the gateway to read.
  *   filter: null when the route has no filter. map: null when there is no map or the filter did
  *   not pass (returned falsy, or failed). value: the filter's truthiness, or the map's return value
  *   copied back as JSON. logs: per step, console.log/info/warn/error/debug/trace lines, at most
@@ -23,20 +26,32 @@
  *   below, that costs a second call to collect the promise).
  * - Execution mode: a call normally runs on the isolate's own thread (`apply`: 10–100 µs of
  *   thread hand-off on a small VM), so a slow or looping function never blocks the host event
- *   loop. A key whose last PROMOTE_AFTER runs each took <= SLOW_MS in the isolate switches to
+ *   loop. A key whose last PROMOTE_AFTER × 2^backoffs runs each took <= SLOW_MS switches to
  *   `applySync` on the host thread (a few µs of overhead), with isolated-vm interrupting it after
  *   SYNC_BUDGET_MS: then the isolate is rebuilt, the event runs again off-thread under the real
- *   deadlines, and the key never uses the fast path again in this Sandbox. A fast-path run slower
- *   than SLOW_MS (a GC pause may do that) moves the key back off-thread until it earns a new,
- *   twice as long streak. So the host thread is never blocked for more than SYNC_BUDGET_MS, and
- *   blocks longer than SLOW_MS get exponentially rarer for a key that keeps having them.
+ *   deadlines, and the key gets the most backoffs (MAX_BACKOFFS: a streak of 20,480 fast runs to
+ *   earn the fast path back), or one more when the isolate's CPU time shows that the process was
+ *   descheduled rather than the code slow. A fast-path run slower than SLOW_MS (a GC pause may
+ *   do that) moves the key back off-thread with one more backoff; FORGIVE_AFTER fast runs on the
+ *   fast path take one away. Backoffs are kept by the pool across rebuilds of the key's isolate.
+ *   "Slower" means both the run's own clock in the isolate and the isolate's CPU time per call of
+ *   its crossing say so (a machine busy with other processes slows the clock, not the CPU time).
+ *   The decisions are FastPath's (fast-path.ts).
+ *   So the host thread is never blocked for more than SYNC_BUDGET_MS, and blocks longer than
+ *   SLOW_MS get exponentially rarer for a key that keeps having them. Once a key has earned the
+ *   fast path, its new calls wait for its off-thread calls still running (a host-thread call would
+ *   block until the isolate's thread is free) rather than going off-thread themselves, which a
+ *   steady stream of calls would otherwise keep doing for ever.
  * - Batching: fast-path calls for one key that arrive in the same tick (the walker walks several
- *   events at once; pipelined callers) are queued and cross together, up to MAX_BATCH per
- *   applySync, as one string of JSONs; the isolate runs them one after another and answers with
- *   one string of envelopes. MAX_BATCH × SLOW_MS stays under SYNC_BUDGET_MS, so a batch of runs
- *   that each earned the fast path fits the host-thread budget; if a batch overruns it, the key is
- *   demoted as above and every call of the batch runs again off-thread. durationMs of a batched
- *   call is the batch's crossing time divided by its size.
+ *   events at once; pipelined callers), or that the sandbox process hands over together
+ *   (executeMany: the calls for one route read from its stream at once, with no promise per call),
+ *   cross together as one string of JSONs in one applySync; the isolate runs them one after
+ *   another and answers with one string of envelopes. A crossing takes as many calls as fit in
+ *   80% of SYNC_BUDGET_MS at the CPU time per call measured in the previous one (8 of SLOW_MS
+ *   for the first), up to MAX_BATCH, so a batch of runs that each earned the fast path fits the
+ *   host-thread budget; if a batch overruns it, the key is demoted as above and every call of
+ *   the batch runs again off-thread. durationMs of a batched call is the batch's crossing time
+ *   divided by its size.
  * - Limits: `timeoutMs` per step, including awaited work: the isolate publishes which step runs
  *   and since when in a SharedArrayBuffer, a host timer checks it, and on expiry the isolate is
  *   disposed (killing a busy loop or abandoning a promise that never settles); isolated-vm's own
@@ -60,7 +75,9 @@
  *   A load failure of TIMEOUT/MEMORY (top-level module code) is reported on the route's first step.
  */
 import ivm from "isolated-vm";
+import { type Envelope, envelopeMs, failed, type RawRun, runOf } from "./envelope.ts";
 import { guardProcessExit } from "./exit-guard.ts";
+import { type BackoffStore, FastPath, SLOW_MS, SYNC_BUDGET_MS } from "./fast-path.ts";
 import {
   errorMessage,
   type PreparedSource,
@@ -69,7 +86,7 @@ import {
 } from "./function-source.ts";
 import { isolateRuntime } from "./isolate-runtime.ts";
 import { hookgateLibrary } from "./isolate-stdlib.ts";
-import type { RouteRun, SandboxErrorCode, StepError, StepResult } from "./types.ts";
+import type { RouteRun, SandboxErrorCode, StepError } from "./types.ts";
 
 export const MAX_LOG_LINES = 50;
 export const MAX_LOG_CHARS = 1000;
@@ -86,42 +103,12 @@ export interface RouteLimits {
 
 export const RETRY: unique symbol = Symbol("retry");
 
-/** Shared by the pool across rebuilds of a key: keys that were once too slow for the fast path. */
-export interface SyncPolicy {
-  isSlow(key: string): boolean;
-  markSlow(key: string): void;
-}
-
-/** Fast path: after PROMOTE_AFTER runs in a row that took <= SLOW_MS in the isolate (a slower run
- * on the fast path moves the key back off-thread and doubles the streak it needs next time;
- * FORGIVE_AFTER fast runs on the fast path halve it again)... */
-const PROMOTE_AFTER = 20;
-const FORGIVE_AFTER = 10_000;
-const SLOW_MS = 1;
-/** ...run on the host thread, which isolated-vm interrupts after this long (then: run again off-thread). */
-const SYNC_BUDGET_MS = 10;
-
 type Step = "filter" | "map";
 type Death = "timeout" | "memory" | "disposed" | "internal";
 
 const FILES: Record<Step, string> = { filter: "filter.js", map: "map.js" };
 const RUNTIME_SOURCE = `"use strict";((runtime, library) => (shared, config) => runtime(shared, config, library()))(${isolateRuntime.toString()}, ${hookgateLibrary.toString()})`;
 const PHASE_STEP: Record<number, Step> = { 1: "filter", 2: "map" };
-
-/** What the isolate's run() returns, as JSON: see isolate-runtime.ts. */
-interface StepOut {
-  ok: boolean;
-  value?: boolean;
-  ms: number;
-  code?: SandboxErrorCode;
-  message?: string;
-  logs: string[];
-}
-interface Envelope {
-  h?: { f: StepOut | null; m: StepOut | null };
-  v?: unknown;
-  x?: string;
-}
 
 type Outcome =
   | { kind: "value"; value: unknown }
@@ -133,10 +120,12 @@ type RunFn = (slot: number, json: string, runMap: boolean, hold: boolean) => str
 type RunManyFn = (slots: string, jsons: string, runMap: boolean) => string;
 /** Never appears raw in JSON text (control characters are always escaped). */
 const SEPARATOR = "\u0000";
-/** Calls per fast-path crossing: each took <= SLOW_MS, so a batch fits in SYNC_BUDGET_MS. */
-const MAX_BATCH = 8;
+/** Calls per fast-path crossing, at most; fewer when the calls' CPU time measured in the last
+ * crossing says more would not fit in SYNC_BUDGET_MS with room to spare (batchSize). */
+const MAX_BATCH = 16;
 type BatchResult =
-  | { kind: "raw"; raw: string; elapsed: number }
+  /** elapsed, cpuMs: the crossing's time and the isolate's CPU time in it, per call. */
+  | { kind: "raw"; raw: string; elapsed: number; cpuMs: number }
   | { kind: "retry" }
   | { kind: "error"; error: unknown };
 interface Batch {
@@ -155,6 +144,8 @@ export class RouteIsolate {
   readonly mapSource: string | null;
   /** Calls that hold or wait for a slot; the pool only evicts an isolate when this is 0. */
   refs = 0;
+  /** When the pool last handed it out (its clock): the least recently used idle one goes first. */
+  lastUsed = 0;
 
   readonly #limits: RouteLimits;
   get limits(): RouteLimits {
@@ -176,22 +167,24 @@ export class RouteIsolate {
   #fatal: { step: Step; error: StepError } | null = null;
   #death: Death | null = null;
   /** See "Execution mode" in the header comment. */
-  #syncMode = false;
-  #fastStreak = 0;
-  #backoffs = 0;
-  #fastSyncRuns = 0;
+  readonly #fast: FastPath;
+  /** The isolate's CPU time per call in the last fast-path crossing (SLOW_MS until there is one). */
+  #callMs = SLOW_MS;
   #asyncInFlight = 0;
-  readonly #policy: SyncPolicy;
+  /** Settled when no off-thread call is left: fast-path calls wait for that, since a host-thread
+   * call made while the isolate's own thread runs one would block until it is done (and calls
+   * that went off-thread meanwhile would keep the key there as long as calls keep coming). */
+  #drained: PromiseWithResolvers<void> | null = null;
 
   constructor(
     key: string,
     filterSource: string | null,
     mapSource: string | null,
     limits: RouteLimits,
-    policy: SyncPolicy,
+    backoffs: BackoffStore,
     onDeath: (entry: RouteIsolate) => void,
   ) {
-    this.#policy = policy;
+    this.#fast = new FastPath(key, backoffs);
     this.key = key;
     this.filterSource = filterSource;
     this.mapSource = mapSource;
@@ -227,6 +220,8 @@ export class RouteIsolate {
     if (this.#death !== null) return;
     this.#death = cause;
     for (const wake of this.#waiters.splice(0)) wake(null);
+    this.#drained?.resolve();
+    this.#drained = null;
     try {
       if (!this.#isolate.isDisposed) this.#isolate.dispose();
     } catch {
@@ -235,7 +230,9 @@ export class RouteIsolate {
     this.#onDeath(this);
   }
 
-  async execute(json: string): Promise<RouteRun | typeof RETRY> {
+  /** With `raw`, a call that ran and has no load error to add answers with its envelope as the
+   * isolate wrote it (RawRun), for the gateway to read (process mode: see protocol.ts). */
+  async execute(json: string, raw = false): Promise<RouteRun | RawRun | typeof RETRY> {
     const slot = this.#free.pop() ?? (this.#death === null ? await this.#wait() : null);
     if (slot === null) return RETRY;
     try {
@@ -249,49 +246,113 @@ export class RouteIsolate {
       }
       if (this.filterSource === null && mapError !== undefined)
         return { filter: null, map: failed(mapError, 0) };
-      return await this.#call(this.#run, this.#collect, slot, json, mapError);
+      return await this.#call(this.#run, slot, json, mapError, raw);
     } finally {
-      const next = this.#waiters.shift();
-      if (next !== undefined) next(slot);
-      else this.#free.push(slot);
+      this.#release(slot);
     }
   }
 
-  /** Promote to the host-thread fast path after a streak of fast runs; back off after a slow one. */
-  #adapt(isolateMs: number, sync: boolean): void {
-    const fast = isolateMs <= SLOW_MS;
-    if (sync) {
-      if (fast) {
-        // Forgive old back-offs slowly (a GC pause can cause one).
-        if (++this.#fastSyncRuns >= FORGIVE_AFTER) {
-          this.#fastSyncRuns = 0;
-          this.#backoffs = Math.max(0, this.#backoffs - 1);
+  /**
+   * execute() for several events at once (the sandbox process hands over together the calls for
+   * one route that it read from its stream at once). On the fast path they cross in batches of up
+   * to MAX_BATCH with no promise per call, unless user code returned one; otherwise, and for what
+   * the free slots cannot take, each goes through execute().
+   */
+  async executeMany(
+    jsons: readonly string[],
+    raw: boolean,
+  ): Promise<Array<RouteRun | RawRun | typeof RETRY>> {
+    const out = new Array<RouteRun | RawRun | typeof RETRY>(jsons.length);
+    const later: Array<Promise<void>> = [];
+    const mapError = this.#loadErrors.map;
+    const runMap = this.mapSource !== null && mapError === undefined;
+    let i = 0;
+    while (i < jsons.length) {
+      if (this.#fast.on && this.#asyncInFlight > 0) await this.#whenDrained();
+      if (!this.#fastReady()) break;
+      const n = Math.min(this.#batchSize(), jsons.length - i, this.#free.length);
+      if (n === 0) break;
+      const slots = this.#free.splice(this.#free.length - n, n);
+      const sentAt = Date.now();
+      for (const slot of slots) this.#begin(slot, sentAt);
+      const t0 = performance.now();
+      const results = this.#cross(slots, jsons.slice(i, i + n), runMap);
+      for (let k = 0; k < n; k++) {
+        const slot = slots[k] as number;
+        const at = i + k;
+        const done = this.#afterCross(results[k] as BatchResult, slot, sentAt, t0, mapError, raw);
+        if (done instanceof Promise) {
+          later.push(
+            done.then(
+              (r) => {
+                out[at] = r;
+                this.#release(slot);
+              },
+              (error: unknown) => {
+                this.#release(slot);
+                throw error;
+              },
+            ),
+          );
+        } else {
+          out[at] = done;
+          this.#release(slot);
         }
-        return;
       }
-      this.#syncMode = false;
-      this.#fastStreak = 0;
-      this.#backoffs = Math.min(this.#backoffs + 1, 10);
-      return;
+      i += n;
     }
-    this.#fastStreak = fast ? this.#fastStreak + 1 : 0;
-    if (this.#fastStreak >= PROMOTE_AFTER * 2 ** this.#backoffs && !this.#policy.isSlow(this.key)) {
-      this.#syncMode = true;
+    for (; i < jsons.length; i++) {
+      const at = i;
+      later.push(
+        this.execute(jsons[at] as string, raw).then((r) => {
+          out[at] = r;
+        }),
+      );
     }
+    if (later.length > 0) await Promise.all(later);
+    return out;
   }
 
-  /** A fast-path run overran SYNC_BUDGET_MS: never use the fast path for this key again. */
-  #demote(): void {
-    this.#syncMode = false;
-    this.#fastStreak = 0;
-    this.#policy.markSlow(this.key);
+  /** Calls that fit in one fast-path crossing: at most 80% of SYNC_BUDGET_MS at the CPU time per
+   * call of the last one (a call that earned the fast path took at most SLOW_MS: 8 of those). */
+  #batchSize(): number {
+    return Math.max(
+      1,
+      Math.min(MAX_BATCH, Math.floor((0.8 * SYNC_BUDGET_MS) / Math.max(this.#callMs, 0.01))),
+    );
+  }
+
+  /** Whether a call can take the fast path now: loaded, alive, fast, and its first step loaded. */
+  #fastReady(): boolean {
+    return (
+      this.#fast.on &&
+      this.#asyncInFlight === 0 &&
+      this.#runMany !== null &&
+      this.#fatal === null &&
+      this.#death === null &&
+      this.#loadErrors[this.filterSource !== null ? "filter" : "map"] === undefined
+    );
+  }
+
+  /** A slot is free again: to the first call waiting for one, if any. */
+  #release(slot: number): void {
+    const next = this.#waiters.shift();
+    if (next !== undefined) next(slot);
+    else this.#free.push(slot);
+  }
+
+  /** A call is about to cross: its progress in the shared buffer starts afresh. */
+  #begin(slot: number, sentAt: number): void {
+    this.#phase[slot] = 0;
+    this.#starts[slot * 2] = sentAt;
+    this.#starts[slot * 2 + 1] = sentAt;
   }
 
   /** Queue a fast-path call; calls queued in the same tick cross into the isolate together. */
   #enqueue(slot: number, json: string, runMap: boolean): Promise<BatchResult> {
     return new Promise((resolve) => {
       let batch = this.#batch;
-      if (batch === null || batch.slots.length >= MAX_BATCH) {
+      if (batch === null || batch.slots.length >= this.#batchSize()) {
         batch = { slots: [], jsons: [], runMap, done: [] };
         this.#batch = batch;
         const mine = batch;
@@ -303,42 +364,52 @@ export class RouteIsolate {
     });
   }
 
-  /** One host-thread crossing for a batch of fast-path calls (see "Batching" in the header). */
   #flush(batch: Batch): void {
     if (this.#batch === batch) this.#batch = null;
-    const n = batch.slots.length;
+    const results = this.#cross(batch.slots, batch.jsons, batch.runMap);
+    for (let i = 0; i < results.length; i++) batch.done[i]?.(results[i] as BatchResult);
+  }
+
+  /** One host-thread crossing for a batch of fast-path calls (see "Batching" in the header). */
+  #cross(slots: readonly number[], jsons: readonly string[], runMap: boolean): BatchResult[] {
+    const n = slots.length;
     const options = { timeout: Math.min(SYNC_BUDGET_MS, this.#limits.timeoutMs) };
     const t0 = performance.now();
+    const cpu0 = this.#cpuTime();
     let raws: string[];
     try {
       if (this.#run === null || this.#runMany === null) throw new Error("The isolate is not ready");
       if (n === 1) {
-        raws = [
-          this.#run.applySync(
-            undefined,
-            [batch.slots[0] ?? 0, batch.jsons[0] ?? "", batch.runMap, true],
-            options,
-          ),
-        ];
+        raws = [this.#run.applySync(undefined, [slots[0] ?? 0, jsons[0] ?? "", runMap, true], options)];
       } else {
-        const slots = String.fromCharCode(...batch.slots);
-        const joined = batch.jsons.join(SEPARATOR);
-        raws = this.#runMany.applySync(undefined, [slots, joined, batch.runMap], options).split(SEPARATOR);
+        const joined = jsons.join(SEPARATOR);
+        raws = this.#runMany
+          .applySync(undefined, [String.fromCharCode(...slots), joined, runMap], options)
+          .split(SEPARATOR);
       }
     } catch (error) {
       if (/timed out/i.test(errorMessage(error)) && !this.#isolate.isDisposed) {
         // Too slow to run on the host thread: from now on this key runs on the isolate's own
         // thread; run these events again there, under the real deadlines.
-        this.#demote();
+        this.#fast.overran(Number(this.#cpuTime() - cpu0) / 1e6);
         this.kill("timeout");
-        for (const done of batch.done) done({ kind: "retry" });
-        return;
+        return Array.from({ length: n }, () => ({ kind: "retry" }));
       }
-      for (const done of batch.done) done({ kind: "error", error });
-      return;
+      return Array.from({ length: n }, () => ({ kind: "error", error }));
     }
     const elapsed = (performance.now() - t0) / n;
-    for (let i = 0; i < n; i++) batch.done[i]?.({ kind: "raw", raw: raws[i] ?? "", elapsed });
+    const cpuMs = Number(this.#cpuTime() - cpu0) / 1e6 / n;
+    this.#callMs = cpuMs;
+    return raws.map((raw) => ({ kind: "raw", raw, elapsed, cpuMs }));
+  }
+
+  /** The isolate's CPU time so far, in ns (0n once it is gone). */
+  #cpuTime(): bigint {
+    try {
+      return this.#isolate.cpuTime;
+    } catch {
+      return 0n;
+    }
   }
 
   #wait(): Promise<number | null> {
@@ -347,51 +418,92 @@ export class RouteIsolate {
 
   async #call(
     run: ivm.Reference<RunFn>,
-    collect: ivm.Reference<CollectFn>,
     slot: number,
     json: string,
     mapError: StepError | undefined,
-  ): Promise<RouteRun | typeof RETRY> {
-    const { timeoutMs } = this.#limits;
+    raw: boolean,
+  ): Promise<RouteRun | RawRun | typeof RETRY> {
     const runMap = this.mapSource !== null && mapError === undefined;
-    const steps = (this.filterSource !== null ? 1 : 0) + (runMap ? 1 : 0);
-    const phase = this.#phase;
-    const starts = this.#starts;
     const sentAt = Date.now();
-    phase[slot] = 0;
-    starts[slot * 2] = sentAt;
-    starts[slot * 2 + 1] = sentAt;
+    this.#begin(slot, sentAt);
     const t0 = performance.now();
-    // A call that has not started after this long is stuck behind something no deadline covers.
-    const stuckMs = timeoutMs * steps * (this.#limits.maxConcurrent + 1) + 1000;
-
-    const sync = this.#syncMode && this.#asyncInFlight === 0;
-    let pending: Promise<unknown>;
-    if (sync) {
+    if (this.#fast.on && this.#asyncInFlight > 0) await this.#whenDrained();
+    if (this.#fast.on && this.#asyncInFlight === 0) {
       // Fast path: usually the whole run finishes inside applySync and no timer is needed.
       const r = await this.#enqueue(slot, json, runMap);
-      if (r.kind === "retry") return RETRY;
-      if (r.kind === "error") pending = Promise.reject(r.error);
-      else if (r.raw !== HELD) return this.#fromEnvelope(r.raw, r.elapsed, mapError, true);
-      else {
-        try {
-          pending = collect.applySync(undefined, [slot], { result: { promise: true } });
-        } catch (error) {
-          pending = Promise.reject(error);
-        }
-      }
-    } else {
-      this.#asyncInFlight++;
-      pending = run.apply(undefined, [slot, json, runMap, false], {
-        timeout: timeoutMs * steps + 50,
-        result: { promise: true },
-      });
-      pending.then(
-        () => this.#asyncInFlight--,
-        () => this.#asyncInFlight--,
-      );
+      return this.#afterCross(r, slot, sentAt, t0, mapError, raw);
     }
+    this.#asyncInFlight++;
+    const pending = run.apply(undefined, [slot, json, runMap, false], {
+      timeout: this.#limits.timeoutMs * this.#steps(runMap) + 50,
+      result: { promise: true },
+    });
+    pending.then(
+      () => this.#asyncDone(),
+      () => this.#asyncDone(),
+    );
+    return this.#settle(pending, slot, sentAt, t0, mapError, raw, false);
+  }
 
+  #whenDrained(): Promise<void> {
+    this.#drained ??= Promise.withResolvers<void>();
+    return this.#drained.promise;
+  }
+
+  #asyncDone(): void {
+    if (--this.#asyncInFlight > 0 || this.#drained === null) return;
+    this.#drained.resolve();
+    this.#drained = null;
+  }
+
+  #steps(runMap: boolean): number {
+    return (this.filterSource !== null ? 1 : 0) + (runMap ? 1 : 0);
+  }
+
+  /** One call's part of a fast-path crossing: its answer, RETRY, or (user code returned a promise,
+   * or the crossing failed) its outcome, still to wait for under the deadline. */
+  #afterCross(
+    r: BatchResult,
+    slot: number,
+    sentAt: number,
+    t0: number,
+    mapError: StepError | undefined,
+    raw: boolean,
+  ): RouteRun | RawRun | typeof RETRY | Promise<RouteRun | RawRun | typeof RETRY> {
+    if (r.kind === "retry") return RETRY;
+    if (r.kind === "raw" && r.raw !== HELD) {
+      return this.#fromEnvelope(r.raw, r.elapsed, mapError, true, raw, r.cpuMs);
+    }
+    let pending: Promise<unknown>;
+    if (r.kind === "error" || this.#collect === null)
+      pending = Promise.reject(r.kind === "error" ? r.error : new Error("The isolate is not ready"));
+    else {
+      try {
+        pending = this.#collect.applySync(undefined, [slot], { result: { promise: true } });
+      } catch (error) {
+        pending = Promise.reject(error);
+      }
+    }
+    return this.#settle(pending, slot, sentAt, t0, mapError, raw, true);
+  }
+
+  /** The outcome of a call that is still running, under its deadline (watched through the
+   * isolate's progress in the shared buffer), as a RouteRun. */
+  async #settle(
+    pending: Promise<unknown>,
+    slot: number,
+    sentAt: number,
+    t0: number,
+    mapError: StepError | undefined,
+    raw: boolean,
+    sync: boolean,
+  ): Promise<RouteRun | RawRun | typeof RETRY> {
+    const { timeoutMs } = this.#limits;
+    const steps = this.#steps(this.mapSource !== null && mapError === undefined);
+    const phase = this.#phase;
+    const starts = this.#starts;
+    // A call that has not started after this long is stuck behind something no deadline covers.
+    const stuckMs = timeoutMs * steps * (this.#limits.maxConcurrent + 1) + 1000;
     const outcome = await new Promise<Outcome>((resolve) => {
       let timer: NodeJS.Timeout;
       const check = (): void => {
@@ -426,7 +538,7 @@ export class RouteIsolate {
     });
     const elapsed = performance.now() - t0;
 
-    if (outcome.kind === "value") return this.#fromEnvelope(outcome.value, elapsed, mapError, sync);
+    if (outcome.kind === "value") return this.#fromEnvelope(outcome.value, elapsed, mapError, sync, raw);
     if (outcome.kind === "deadline") return this.#timedOut(slot, outcome.phase, "");
 
     const message = errorMessage(outcome.error);
@@ -455,10 +567,24 @@ export class RouteIsolate {
     });
   }
 
-  #fromEnvelope(raw: unknown, elapsed: number, mapError: StepError | undefined, sync: boolean): RouteRun {
+  #fromEnvelope(
+    text: unknown,
+    elapsed: number,
+    mapError: StepError | undefined,
+    sync: boolean,
+    raw: boolean,
+    cpuMs = Number.POSITIVE_INFINITY,
+  ): RouteRun | RawRun {
+    if (raw && mapError === undefined && typeof text === "string") {
+      const ms = envelopeMs(text);
+      if (ms !== null) {
+        this.#fast.ran(ms, sync, cpuMs);
+        return { envelope: text, elapsedMs: elapsed };
+      }
+    }
     let env: Envelope;
     try {
-      env = JSON.parse(String(raw)) as Envelope;
+      env = JSON.parse(String(text)) as Envelope;
     } catch {
       env = { x: "unreadable result" };
     }
@@ -473,17 +599,8 @@ export class RouteIsolate {
       );
       return run;
     }
-    const { f, m } = head;
-    this.#adapt((f?.ms ?? 0) + (m?.ms ?? 0), sync);
-    // Split the host-measured time using the isolate's millisecond measures (evenly below 2 ms).
-    const both = f !== null && m !== null;
-    const mapShare = both ? (f.ms + m.ms >= 2 ? m.ms / (f.ms + m.ms) : 0.5) : 1;
-    const mapMs = elapsed * mapShare;
-    const filter = f === null ? null : toStep(f, f.value, both ? elapsed - mapMs : elapsed);
-    let map: StepResult | null = null;
-    if (m !== null) map = toStep(m, env.v, mapMs);
-    else if (mapError !== undefined && f?.ok && f.value === true) map = failed(mapError, 0);
-    return { filter, map };
+    this.#fast.ran((head.f?.ms ?? 0) + (head.m?.ms ?? 0), sync, cpuMs);
+    return runOf(head, env.v, elapsed, mapError);
   }
 
   /** The step running in `slot` (phase 1 filter, 2 map, 0 not started) missed its deadline. */
@@ -658,20 +775,6 @@ export class RouteIsolate {
     }
     return mod.namespace;
   }
-}
-
-function failed(error: StepError, durationMs: number): StepResult {
-  return { ok: false, logs: [], durationMs, error: { code: error.code, message: error.message } };
-}
-
-function toStep(out: StepOut, value: unknown, durationMs: number): StepResult {
-  if (out.ok) return { ok: true, value, logs: out.logs, durationMs };
-  return {
-    ok: false,
-    logs: out.logs,
-    durationMs,
-    error: { code: out.code ?? "HG_ERR_SANDBOX_THROW", message: out.message ?? "failed" },
-  };
 }
 
 function syntaxError(problem: { message: string; line: number; column: number }): StepError {

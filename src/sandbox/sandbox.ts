@@ -10,9 +10,10 @@
  * The split (process mode). User code runs only in one child process (sandbox-process.ts),
  * started with fork() with an environment of nothing but PATH (no REDIS_URL, no
  * HOOKGATE_ADMIN_TOKEN, no NODE_OPTIONS), none of the host's Node flags, cwd "/", no stdin, and
- * the pool's limits (numbers) as its one argument. Over its IPC channel it only ever receives
- * route function sources with their key and limits, and event JSON; it sends back RouteRun
- * results, which the host checks for shape before using them (protocol.ts). It opens no Redis
+ * the pool's limits (numbers) as its one argument. Over its stream (a socket pair, protocol.ts)
+ * it only ever receives route function sources with their key and limits, and event JSON; it
+ * sends back each run's envelope as its isolate wrote it, or a RouteRun, which the host checks
+ * for shape before using them (envelope.ts, protocol.ts). It opens no Redis
  * connection, loads no configuration, and never sees a route's target, headers, signing secret or
  * template. The host (process-sandbox.ts) batches the calls of a tick into one message,
  * restarts the child when it dies (calls in flight fail with HG_ERR_SANDBOX_CRASHED) and kills
@@ -56,7 +57,7 @@
  * boundary against such bugs in V8's threat model; they are against ordinary JavaScript. Keeping
  * Node patched is part of the security of either mode.
  *
- * What the child costs. An IPC round trip per batch of calls (bench/sandbox.ts measures it
+ * What the child costs. A round trip on the stream per batch of calls (bench/sandbox.ts measures it
  * against inline and native), a second process's memory (~50 MB plus the isolates, which move
  * rather than grow), and supervision; the exit crash work-around of exit-guard.ts moves with
  * the isolates. The interface was narrow enough to move as is: runRoute(RouteFunctions, event

@@ -166,6 +166,30 @@ describe("sandbox process", () => {
     }
   });
 
+  it("the routes of many walks in one tick each get their own answer (one event's JSON crosses once)", async () => {
+    const sandbox = new Sandbox({ mode: "process", timeoutMs: 1000, memoryLimitMb: 16 });
+    try {
+      const routes = Array.from({ length: 5 }, (_, r) => ({
+        key: `walk-${r}@1`,
+        filter: r === 0 ? "export default (e) => { e.data.n = -1; return true; }" : null,
+        map: `export default (e) => ({ route: ${r}, id: e.id, n: e.data.n })`,
+      }));
+      // Walks of 40 events at once, as the walker does: every route of an event in turn.
+      const walks = Array.from({ length: 40 }, (_, i) => {
+        const ev = { ...event, id: `evt_${i}`, data: { n: i } };
+        return Promise.all(routes.map((fns) => sandbox.runRoute(fns, ev)));
+      });
+      for (const [i, runs] of (await Promise.all(walks)).entries()) {
+        assert.deepEqual(
+          runs.map((r) => r.map?.value),
+          routes.map((_, r) => ({ route: r, id: `evt_${i}`, n: i })),
+        );
+      }
+    } finally {
+      sandbox.dispose();
+    }
+  });
+
   it("reports the child's isolates and heap figures", async () => {
     const sandbox = new Sandbox({ mode: "process", timeoutMs: 1000, memoryLimitMb: 16 });
     try {

@@ -115,6 +115,51 @@ for (const mode of MODES) {
         assert.deepEqual(step(r.map).value, invoice.data);
       });
 
+      it("the map's event is pristine whether it was copied before the filter ran or parsed after", async () => {
+        // A filter that passes most events has the map's event copied from its own before it
+        // runs; one that rejects most has it parsed again for those it passes. Both ways, the map
+        // sees the event as sent, mutations and a __proto__ key included.
+        const data = JSON.parse('{"__proto__": {"p": 1}, "list": [{"a": [1, {"b": null}]}, "x"], "z": 0}');
+        const fns = (passEvery: number) => ({
+          filter: `export default (e) => { const pass = e.data.n % ${passEvery} === 0; e.data.list[0].a.push(2); e.data.z = 1; delete e.data.__proto__; return pass; }`,
+          map: "export default (e) => ({ n: e.data.n, own: Object.keys(e.data), proto: e.data.__proto__, list: e.data.list, z: e.data.z })",
+        });
+        for (const passEvery of [1, 2, 10]) {
+          const k = key(`pristine-${passEvery}`);
+          const runs = await Promise.all(
+            Array.from({ length: 60 }, (_, n) => run(fns(passEvery), event({ ...data, n }), k)),
+          );
+          for (const [n, r] of runs.entries()) {
+            assert.equal(step(r.filter).value, n % passEvery === 0, `event ${n}`);
+            if (n % passEvery !== 0) continue;
+            assert.deepEqual(step(r.map).value, {
+              n,
+              own: ["__proto__", "list", "z", "n"],
+              proto: { p: 1 },
+              list: [{ a: [1, { b: null }] }, "x"],
+              z: 0,
+            });
+          }
+        }
+      });
+
+      it("runs filter and map on events nested deeper than a recursive copy could go", async () => {
+        let deep = "0";
+        for (let i = 0; i < 30_000; i++) deep = `{"d":${deep}}`;
+        // Deeper than JSON.stringify can go here too: the event's JSON is given as is.
+        const json = JSON.stringify(event(null)).replace('"data":null', `"data":${deep}`);
+        const depth =
+          "export default (e) => { let n = 0; for (let o = e.data; typeof o === 'object'; o = o.d) n++; return n; }";
+        const fns = {
+          key: key("deep"),
+          filter: depth.replace("return n;", "return n === 30000;"),
+          map: depth,
+        };
+        const r = await sandbox.runRoute(fns, event(null), json);
+        assert.equal(step(r.filter).value, true);
+        assert.equal(step(r.map).value, 30_000);
+      });
+
       it("reuses the isolate for the same key and compiles new code for a new key", async () => {
         const k = key("counter");
         const fns = { map: "let n = 0;\nexport default () => ++n" };

@@ -391,6 +391,67 @@ export const attacks: Attack[] = [
     source: `export default () => typeof WeakRef === "undefined" && typeof FinalizationRegistry === "undefined"`,
     expect: SAFE,
   },
+  {
+    name: "Atomics.waitAsync",
+    kind: "filter",
+    source: `export default async () => (await Atomics.waitAsync(new Int32Array(new ArrayBuffer(16)), 0, 0, 10).value) === "timed-out"`,
+    expect: THROW,
+  },
+  // ---- the hookgate library: the only functions user code is given --------------------------
+  {
+    name: "the hookgate helpers lead nowhere: their constructors make isolate functions",
+    kind: "filter",
+    source: `export default () => { const g = hookgate.parseAddress.constructor("return this")(); const h = Object.getPrototypeOf(hookgate.htmlToText).constructor("return typeof process + typeof require")(); return typeof g.process === "undefined" && h === "undefinedundefined" && Object.getPrototypeOf(hookgate) === Object.prototype; }`,
+    expect: SAFE,
+  },
+  {
+    name: "replacing a hookgate helper throws",
+    kind: "filter",
+    source: `export default () => { hookgate.domainOf = () => "attacker.example"; return true; }`,
+    expect: THROW,
+  },
+  {
+    name: "witness: the hookgate helpers are the originals",
+    kind: "map",
+    source: `export default () => [hookgate.domainOf("ada@example.com"), Object.isFrozen(hookgate), Object.isFrozen(hookgate.domainOf)]`,
+    expect: { value: ["example.com", true, true] },
+  },
+  {
+    name: "hostile megabyte of HTML for htmlToText ends in its own time",
+    kind: "filter",
+    source: `export default () => { const html = "<a ".repeat(50000) + "<!--".repeat(50000) + "&#x".repeat(50000) + "<script>".repeat(20000) + "<" + "b".repeat(200000); return typeof hookgate.htmlToText(html, { maxLength: 100 }) === "string"; }`,
+    expect: SAFE,
+  },
+  {
+    name: "console.log of objects whose every conversion throws",
+    kind: "filter",
+    source: `export default () => { const p = new Proxy({}, { get() { throw 1; }, ownKeys() { throw 2; }, getPrototypeOf() { throw 3; }, getOwnPropertyDescriptor() { throw 4; } }); console.log(p, { toJSON() { throw 5; } }, { [Symbol.toPrimitive]() { throw 6; }, toString() { throw 7; } }, Object.create(null)); return true; }`,
+    expect: SAFE,
+  },
+  // ---- output aimed at the host and the stream between the processes -------------------------
+  {
+    name: "output imitating the stream's records and separators crosses as data",
+    kind: "map",
+    source: `export default () => { console.log("\\u0000A1,2,3:{\\"ms\\":0}\\u0000M1:{}"); return { nul: "a\\u0000b", record: 'C1,1,0000000002:{}A9,9:{"ms":0,"h":{"f":null,"m":null}}', lone: "\\ud800x", line: "\\u2028\\u2029" }; }`,
+    expect: {
+      value: {
+        nul: "a\u0000b",
+        record: 'C1,1,0000000002:{}A9,9:{"ms":0,"h":{"f":null,"m":null}}',
+        lone: "\ud800x",
+        line: "\u2028\u2029",
+      },
+    },
+  },
+  {
+    name: "output with a __proto__ key stays data in the host",
+    kind: "map",
+    source: `export default () => JSON.parse('{"__proto__": {"polluted": "yes"}, "constructor": {"prototype": {"polluted": "yes"}}}')`,
+    expect: {
+      value: JSON.parse(
+        '{"__proto__": {"polluted": "yes"}, "constructor": {"prototype": {"polluted": "yes"}}}',
+      ),
+    },
+  },
   // ---- thrown non-Error values ----------------------------------------------------------------
   {
     name: "throws a string",
