@@ -114,12 +114,13 @@ export const deliveriesApi =
         for await (const ids of log.idsOfRoute(route.id, sinceMs, untilMs)) {
           scanned += ids.length;
           const counts = await log.requeueFailed(ids);
-          for (const [i, n] of counts.entries()) {
-            const id = ids[i];
-            if (!id || n === 0) continue;
-            const d = await log.get(id, false);
-            if (!d) continue;
-            await deps.scheduler.redispatch(d, n, route.ordering === "fifo");
+          // One read for the page's requeued records, not one per delivery.
+          const requeued = ids.flatMap((id, i) => ((counts[i] ?? 0) > 0 ? [{ id, n: counts[i] ?? 0 }] : []));
+          const records = await log.getMany(requeued.map((r) => r.id));
+          for (const [i, d] of records.entries()) {
+            const r = requeued[i];
+            if (!d || !r) continue;
+            await deps.scheduler.redispatch(d, r.n, route.ordering === "fifo");
             redriven++;
           }
         }

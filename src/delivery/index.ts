@@ -14,6 +14,7 @@ export {
 export {
   type AttemptDecision,
   decideAfterAttempt,
+  isSuccess,
   MAX_RETRY_AFTER_MS,
   MIN_429_DELAY_MS,
   parseRetryAfter,
@@ -40,7 +41,6 @@ export {
   breakerAt,
   failingTooLong,
   isBreakerFailure,
-  isSuccess,
   type RateLimitHeaders,
   rateLimitOf,
   rateShape,

@@ -64,6 +64,12 @@ function jittered(delayMs: number, random: () => number): number {
   return Math.round(delayMs * (1 - JITTER + 2 * JITTER * random()));
 }
 
+/** A 2xx answer and no error: the one outcome that delivers (the retry policy and the breaker agree). */
+export function isSuccess(outcome: Pick<AttemptOutcome, "statusCode" | "errorCode">): boolean {
+  const { statusCode, errorCode } = outcome;
+  return errorCode === null && statusCode !== null && statusCode >= 200 && statusCode < 300;
+}
+
 /**
  * @param attemptsMade attempts so far, this one included (1 after the first try)
  */
@@ -74,10 +80,8 @@ export function decideAfterAttempt(
   now: number,
   random: () => number = Math.random,
 ): AttemptDecision {
+  if (isSuccess(outcome)) return { kind: "delivered" };
   const { statusCode, errorCode } = outcome;
-  if (statusCode !== null && statusCode >= 200 && statusCode < 300 && errorCode === null) {
-    return { kind: "delivered" };
-  }
   const reason = errorCode ?? `HTTP ${statusCode}`;
   // Neither heals by waiting: the address is refused by policy, the body cannot be a form.
   if (errorCode === "E_BLOCKED_ADDRESS" || errorCode === "E_FORM_BODY") {

@@ -82,15 +82,6 @@ export function isBreakerFailure(result: Pick<AttemptResult, "statusCode" | "err
   return result.statusCode === null || result.statusCode >= 500 || result.statusCode === 408;
 }
 
-export function isSuccess(result: Pick<AttemptResult, "statusCode" | "errorCode">): boolean {
-  return (
-    result.errorCode === null &&
-    result.statusCode !== null &&
-    result.statusCode >= 200 &&
-    result.statusCode < 300
-  );
-}
-
 export interface BreakerSettings {
   /** Consecutive failing attempts (across workers) that open the breaker. */
   failureThreshold: number;

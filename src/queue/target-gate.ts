@@ -153,8 +153,4 @@ export class TargetGate {
   markPaused(target: string): void {
     this.#paused.add(target);
   }
-
-  breakerStates(): Map<string, BreakerView> {
-    return new Map(this.#breakers);
-  }
 }
