@@ -208,6 +208,21 @@ describe("routes API", () => {
     assert.equal(malformed.status, 400);
     assert.equal(malformed.json.error.code, "HG_ERR_BAD_JSON");
   });
+
+  it("refuses a string with a lone surrogate, and the route it would have named keeps working", async () => {
+    const created = await createRoute({ name: "kept" });
+    const lone = await fx.gw.call("PATCH", `/v1/routes/${created.id}`, '{"name":"\\ud800"}', {
+      "content-type": "application/json",
+    });
+    assert.equal(lone.status, 400);
+    assert.equal(lone.json.error.code, "HG_ERR_BAD_JSON");
+    const pair = await fx.gw.call("PATCH", `/v1/routes/${created.id}`, { name: "\ud83d\udce7 mail" });
+    assert.equal(pair.status, 200, "a surrogate pair is a character like any other");
+    assert.equal(pair.json.name, "📧 mail");
+    const escapedBackslash = await fx.gw.call("PATCH", `/v1/routes/${created.id}`, { name: "\\ud800" });
+    assert.equal(escapedBackslash.status, 200, "a backslash followed by ud800 is just text");
+    assert.equal((await fx.gw.call("PATCH", `/v1/routes/${created.id}`, { name: "again" })).status, 200);
+  });
 });
 
 describe("events to deliveries", () => {
