@@ -6,6 +6,7 @@ import { DeliveryLog } from "./delivery-log/index.ts";
 import { EventIntake } from "./ingest/index.ts";
 import { deferReasonOf, eventStreamOf, Metrics } from "./metrics/index.ts";
 import {
+  AttemptRunner,
   BatchBuffer,
   DeliveryQueue,
   DeliveryScheduler,
@@ -111,6 +112,23 @@ export async function startGateway(config: Config, options: GatewayOptions): Pro
   }
 
   if (runWorkers) {
+    // One per process: the walker's direct first attempts and the worker's share its lanes.
+    const runner = new AttemptRunner({
+      targets: new TargetState(redis, keys, {
+        failureThreshold: config.HOOKGATE_BREAKER_FAILURES,
+        cooldownMs: config.HOOKGATE_BREAKER_COOLDOWN_MS,
+        maxCooldownMs: config.HOOKGATE_BREAKER_MAX_COOLDOWN_MS,
+      }),
+      dispatcher,
+      concurrency: config.HOOKGATE_DELIVERY_CONCURRENCY,
+      targetConcurrency: config.HOOKGATE_TARGET_CONCURRENCY,
+      disableAfterMs: config.HOOKGATE_DISABLE_AFTER_S * 1000,
+      excerptBytes: config.HOOKGATE_RESPONSE_EXCERPT_BYTES,
+      onAttempt: (report) => {
+        metrics.attempt(report);
+        if (report.breaker) metrics.setBreakerState(report.target, breakerAt(report.breaker, Date.now()));
+      },
+    });
     walkerBlocking = createBlockingRedis(config.REDIS_URL);
     walker = new Walker({
       redis,
@@ -123,6 +141,7 @@ export async function startGateway(config: Config, options: GatewayOptions): Pro
       concurrency: config.HOOKGATE_WALK_CONCURRENCY,
       lockMs: config.HOOKGATE_LOCK_MS,
       observer: metrics,
+      ...(config.HOOKGATE_DIRECT_ATTEMPTS ? { direct: { runner, store } } : {}),
       ...(options.onWorkerError ? { onError: options.onWorkerError } : {}),
     });
     await walker.start();
@@ -133,21 +152,9 @@ export async function startGateway(config: Config, options: GatewayOptions): Pro
       store,
       log,
       scheduler,
-      targets: new TargetState(redis, keys, {
-        failureThreshold: config.HOOKGATE_BREAKER_FAILURES,
-        cooldownMs: config.HOOKGATE_BREAKER_COOLDOWN_MS,
-        maxCooldownMs: config.HOOKGATE_BREAKER_MAX_COOLDOWN_MS,
-      }),
-      dispatcher,
+      runner,
       concurrency: config.HOOKGATE_DELIVERY_CONCURRENCY,
-      targetConcurrency: config.HOOKGATE_TARGET_CONCURRENCY,
-      disableAfterMs: config.HOOKGATE_DISABLE_AFTER_S * 1000,
       lockMs: config.HOOKGATE_LOCK_MS,
-      excerptBytes: config.HOOKGATE_RESPONSE_EXCERPT_BYTES,
-      onAttempt: (report) => {
-        metrics.attempt(report);
-        if (report.breaker) metrics.setBreakerState(report.target, breakerAt(report.breaker, Date.now()));
-      },
       onDeferred: (reason) => metrics.deferred(deferReasonOf(reason)),
     });
   }

@@ -56,6 +56,14 @@ export const ConfigSchema = z.object({
   HOOKGATE_BREAKER_MAX_COOLDOWN_MS: int(100, 24 * 3_600_000, 600_000),
   /** A route whose target has not answered with a success for this long is disabled (Svix: 5 days). */
   HOOKGATE_DISABLE_AFTER_S: int(1, 365 * 24 * 3600, 5 * 24 * 3600),
+  /**
+   * First attempts made by the walker itself while a target answers well and fast ("on"), or
+   * every attempt through the delivery queue ("off").
+   */
+  HOOKGATE_DIRECT_ATTEMPTS: z
+    .enum(["on", "off"])
+    .default("on")
+    .transform((v) => v === "on"),
   /** How long a crashed process's in-flight work stays claimed before another process takes it. */
   HOOKGATE_LOCK_MS: int(1000, 600_000, 30_000),
   HOOKGATE_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),

@@ -1,7 +1,13 @@
 import { Batcher } from "../shared/batcher.ts";
 import { defineScript, type Redis, type RedisScript } from "../shared/redis.ts";
-import type { RedisKeys } from "../shared/redis-keys.ts";
-import type { AttemptRecord, Delivery, DeliveryStatus, NewDelivery } from "./delivery-record.ts";
+import { type RedisKeys, WALK_GROUP } from "../shared/redis-keys.ts";
+import type {
+  AttemptRecord,
+  CreateResult,
+  Delivery,
+  DeliveryStatus,
+  NewDelivery,
+} from "./delivery-record.ts";
 
 /*
  * Delivery records: one hash per delivery, its attempts in a list, and two time indexes
@@ -9,38 +15,62 @@ import type { AttemptRecord, Delivery, DeliveryStatus, NewDelivery } from "./del
  * the indexes are trimmed by age whenever a delivery is added.
  */
 
-// KEYS: record, all-index, route-index. ARGV: createdAtMs, retentionS, json fields, status,
-// maxCount, record key prefix. Returns 1 when the caller should enqueue (new, or still pending
-// after a crash), else 0. Memory stays bounded by age (TTL, index trim) and by count: past
-// maxCount the oldest finished records are deleted (unfinished ones live until they finish).
+// Records many deliveries in one call. KEYS: events stream, all-index, then per delivery its
+// record, route index and attempts list. ARGV: createdAtMs, retentionS, maxCount, record key
+// prefix, walk group, number of stream ids to acknowledge, those ids, then per delivery: status,
+// first attempt JSON ('' if none), id, number of field/value items, the items. Per delivery it
+// answers 1 when the caller should queue it (new and pending, or still pending after a crash),
+// 2 when it was written finished or retrying (a walk error, a first attempt made from the walk),
+// 0 when it existed. The stream entries are acknowledged and deleted in the same call, when the
+// caller has nothing left to do before that. Memory stays bounded by age (TTL, index trim) and
+// by count: past maxCount the oldest finished records are deleted (unfinished ones live on).
 const CREATE = `
-if redis.call('EXISTS', KEYS[1]) == 1 then
-  if redis.call('HGET', KEYS[1], 'status') == 'pending' then return 1 end
-  return 0
+local now, retention, max, prefix = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3]), ARGV[4]
+local nack = tonumber(ARGV[6])
+local out, touched = {}, {}
+local a, k = 7 + nack, 3
+while a <= #ARGV do
+  local status, attempt, id, n = ARGV[a], ARGV[a + 1], ARGV[a + 2], tonumber(ARGV[a + 3])
+  local record, byRoute, attempts = KEYS[k], KEYS[k + 1], KEYS[k + 2]
+  if redis.call('EXISTS', record) == 1 then
+    out[#out + 1] = (redis.call('HGET', record, 'status') == 'pending') and 1 or 0
+  else
+    redis.call('HSET', record, unpack(ARGV, a + 4, a + 3 + n))
+    redis.call('EXPIRE', record, retention)
+    if attempt ~= '' then
+      redis.call('RPUSH', attempts, attempt)
+      redis.call('EXPIRE', attempts, retention)
+    end
+    redis.call('ZADD', KEYS[2], now, id)
+    redis.call('ZADD', byRoute, now, id)
+    touched[byRoute] = true
+    out[#out + 1] = (status == 'pending') and 1 or 2
+  end
+  a = a + 4 + n
+  k = k + 3
 end
-local fields = cjson.decode(ARGV[3])
-for k, v in pairs(fields) do redis.call('HSET', KEYS[1], k, v) end
-redis.call('EXPIRE', KEYS[1], ARGV[2])
-local cutoff = tonumber(ARGV[1]) - tonumber(ARGV[2]) * 1000
-redis.call('ZADD', KEYS[2], ARGV[1], fields.id)
+local cutoff = now - tonumber(retention) * 1000
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', cutoff)
-redis.call('ZADD', KEYS[3], ARGV[1], fields.id)
-redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', cutoff)
-local max = tonumber(ARGV[5])
 local over = redis.call('ZCARD', KEYS[2]) - max
 if over > 0 then
   for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, over - 1)) do
-    local st = redis.call('HGET', ARGV[6] .. id, 'status')
+    local st = redis.call('HGET', prefix .. id, 'status')
     if st ~= 'pending' and st ~= 'retrying' then
-      redis.call('DEL', ARGV[6] .. id, ARGV[6] .. id .. ':attempts')
+      redis.call('DEL', prefix .. id, prefix .. id .. ':attempts')
     end
   end
   redis.call('ZREMRANGEBYRANK', KEYS[2], 0, over - 1)
 end
-over = redis.call('ZCARD', KEYS[3]) - max
-if over > 0 then redis.call('ZREMRANGEBYRANK', KEYS[3], 0, over - 1) end
-if ARGV[4] == 'pending' then return 1 end
-return 0`;
+for byRoute in pairs(touched) do
+  redis.call('ZREMRANGEBYSCORE', byRoute, '-inf', cutoff)
+  over = redis.call('ZCARD', byRoute) - max
+  if over > 0 then redis.call('ZREMRANGEBYRANK', byRoute, 0, over - 1) end
+end
+if nack > 0 then
+  redis.call('XACK', KEYS[1], ARGV[5], unpack(ARGV, 7, 6 + nack))
+  redis.call('XDEL', KEYS[1], unpack(ARGV, 7, 6 + nack))
+end
+return out`;
 
 // KEYS: record. ARGV: now, only failed (1/0). Moves a finished delivery back to pending for a
 // manual retry. Returns the new manual-retry count, 0 when it is still in flight (or, with
@@ -67,6 +97,9 @@ redis.call('EXPIRE', KEYS[1], ARGV[6])
 redis.call('EXPIRE', KEYS[2], ARGV[6])
 return 1`;
 
+/** Deliveries recorded per script call. */
+const CREATE_CHUNK = 200;
+
 export interface ListQuery {
   routeId?: string;
   status?: DeliveryStatus;
@@ -90,7 +123,7 @@ export class DeliveryLog {
   constructor(redis: Redis, keys: RedisKeys, retentionS: number, maxCount = 100_000) {
     this.#redis = redis;
     this.#maxCount = maxCount;
-    this.#create = defineScript(redis, "hgCreateDelivery", 3, CREATE);
+    this.#create = defineScript(redis, "hgCreateDeliveries", null, CREATE);
     this.#requeue = defineScript(redis, "hgRequeueDelivery", 1, REQUEUE);
     this.#recordAttempt = defineScript(redis, "hgRecordAttempt", 2, RECORD_ATTEMPT);
     this.#keys = keys;
@@ -102,48 +135,83 @@ export class DeliveryLog {
     });
   }
 
-  /** Records the deliveries of one walk; answers, per delivery, whether to enqueue it. */
-  async create(deliveries: readonly NewDelivery[], now = new Date()): Promise<boolean[]> {
-    if (deliveries.length === 0) return [];
-    const at = now.toISOString();
-    const pipeline = this.#redis.pipeline();
-    for (const d of deliveries) {
-      const status: DeliveryStatus = d.error ? "failed" : "pending";
-      const fields = {
-        id: d.id,
-        routeId: d.routeId,
-        routeVersion: String(d.routeVersion),
-        eventId: d.eventId,
-        eventType: d.eventType,
-        status,
-        createdAt: at,
-        updatedAt: at,
-        attemptCount: "0",
-        nextAttemptAt: "null",
-        error: JSON.stringify(d.error),
-        contentType: d.contentType ?? "",
-        body: d.body ?? "",
-        order: d.order,
-        ...(d.eventIds ? { eventIds: JSON.stringify(d.eventIds) } : {}),
-      };
-      this.#create.queue(
-        pipeline,
-        [this.#keys.delivery(d.id), this.#keys.deliveriesAll, this.#keys.deliveriesByRoute(d.routeId)],
-        [
-          now.getTime(),
-          this.#retentionS,
-          JSON.stringify(fields),
-          status,
-          this.#maxCount,
-          this.#keys.delivery(""),
-        ],
-      );
+  /**
+   * Records the deliveries of walks (with their first attempt, when made from the walk) in one
+   * call; `ack`: the walks' stream entries, acknowledged in the same call.
+   */
+  async create(
+    deliveries: readonly NewDelivery[],
+    now = new Date(),
+    ack: readonly string[] = [],
+  ): Promise<CreateResult[]> {
+    if (deliveries.length === 0 && ack.length === 0) return [];
+    // One script call holds Redis for its length: big commits go in parts, one after another,
+    // the acknowledgement with the last once the others are stored.
+    if (deliveries.length > CREATE_CHUNK) {
+      const out: CreateResult[] = [];
+      for (let i = 0; i < deliveries.length; i += CREATE_CHUNK) {
+        const last = i + CREATE_CHUNK >= deliveries.length;
+        out.push(...(await this.create(deliveries.slice(i, i + CREATE_CHUNK), now, last ? ack : [])));
+      }
+      return out;
     }
-    const results = (await pipeline.exec()) ?? [];
-    return results.map(([err, value]) => {
-      if (err) throw err;
-      return value === 1;
-    });
+    const at = now.toISOString();
+    const keys = [this.#keys.events, this.#keys.deliveriesAll];
+    const args: (string | number)[] = [
+      now.getTime(),
+      this.#retentionS,
+      this.#maxCount,
+      this.#keys.delivery(""),
+      WALK_GROUP,
+      ack.length,
+      ...ack,
+    ];
+    for (const d of deliveries) {
+      const first = d.firstAttempt;
+      const status: DeliveryStatus = d.error ? "failed" : (first?.status ?? "pending");
+      const error = d.error ?? first?.error ?? null;
+      // The order of the record's fields is the order of this list (HSET of the pairs).
+      const fields = [
+        "id",
+        d.id,
+        "routeId",
+        d.routeId,
+        "routeVersion",
+        String(d.routeVersion),
+        "eventId",
+        d.eventId,
+        "eventType",
+        d.eventType,
+        "status",
+        status,
+        // A first attempt made from the walk started before this record could be written.
+        "createdAt",
+        first ? first.attempt.at : at,
+        "updatedAt",
+        at,
+        "attemptCount",
+        first ? "1" : "0",
+        "nextAttemptAt",
+        JSON.stringify(first?.nextAttemptAt ?? null),
+        "error",
+        JSON.stringify(error),
+        "contentType",
+        d.contentType ?? "",
+        "body",
+        d.body ?? "",
+        "order",
+        d.order,
+        ...(d.eventIds ? ["eventIds", JSON.stringify(d.eventIds)] : []),
+      ];
+      keys.push(
+        this.#keys.delivery(d.id),
+        this.#keys.deliveriesByRoute(d.routeId),
+        this.#keys.deliveryAttempts(d.id),
+      );
+      args.push(status, first ? JSON.stringify(first.attempt) : "", d.id, fields.length, ...fields);
+    }
+    const results = (await this.#create.run(keys, args)) as number[];
+    return results.map((value) => (value === 1 ? "queue" : value === 2 ? "recorded" : "exists"));
   }
 
   async recordAttempt(

@@ -60,4 +60,20 @@ export interface NewDelivery {
   fifo: boolean;
   /** A batch delivery's events. */
   eventIds?: string[];
+  /** Made straight from the walk, before the record was written: recorded with it. */
+  firstAttempt?: FirstAttempt;
 }
+
+export interface FirstAttempt {
+  attempt: AttemptRecord;
+  status: Exclude<DeliveryStatus, "pending">;
+  nextAttemptAt: string | null;
+  error: { code: string; message: string } | null;
+}
+
+/**
+ * What creating a record found: "queue" (new and pending, or still pending after a crash: the
+ * caller queues it), "recorded" (new, written with its first attempt or its walk error),
+ * "exists" (an earlier walk of the same event recorded it and it has moved on).
+ */
+export type CreateResult = "queue" | "recorded" | "exists";

@@ -9,8 +9,13 @@ import type { AttemptResult } from "./send.ts";
  * The worker carries them out (src/queue/target-gate.ts); the shared state is in Redis.
  */
 
+/** URL → target key: asked for every attempt, remembered within a bound. */
+const targetKeys = new Map<string, string>();
+
 /** One endpoint: scheme, host, port and path (not the query), so routes to the same URL share limits. */
 export function targetKeyOf(url: string): string {
+  const known = targetKeys.get(url);
+  if (known !== undefined) return known;
   let id = url;
   try {
     const u = new URL(url);
@@ -18,9 +23,11 @@ export function targetKeyOf(url: string): string {
   } catch {
     // Saved routes always have a valid URL; hash whatever came.
   }
-  return createHash("sha1").update(id).digest("hex").slice(0, 20);
+  const key = createHash("sha1").update(id).digest("hex").slice(0, 20);
+  if (targetKeys.size >= 10_000) targetKeys.clear();
+  targetKeys.set(url, key);
+  return key;
 }
-
 /** Slack's incoming webhooks take about one message per second; more is answered 429. */
 export const SLACK_DEFAULT_RATE_PER_S = 1;
 

@@ -124,8 +124,8 @@ export class DeliveryScheduler {
         fifo: route?.ordering === "fifo",
         eventIds: items.map((i) => i.eventId),
       };
-      const [enqueue] = await this.#log.create([delivery], new Date(now));
-      if (enqueue) await this.dispatch([delivery]);
+      const [created] = await this.#log.create([delivery], new Date(now));
+      if (created === "queue") await this.dispatch([delivery]);
     }
     const rest = await this.#batches.rest(routeId);
     const next = flushFor(routeId, rest, batch ?? { maxEvents: DRAIN_CHUNK, maxWaitMs: 0 }, now);

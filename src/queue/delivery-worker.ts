@@ -1,26 +1,8 @@
 import { DelayedError, type Job, UnrecoverableError, Worker } from "bullmq";
-import type { Dispatcher } from "undici";
-import {
-  type AttemptResult,
-  type BreakerView,
-  buildRequest,
-  decideAfterAttempt,
-  failingTooLong,
-  isBreakerFailure,
-  isRequestBuildError,
-  isSuccess,
-  MAX_RETRY_AFTER_MS,
-  parseRetryAfter,
-  parseRetryAfterBody,
-  rateLimitOf,
-  receiverOf,
-  sendRequest,
-  targetKeyOf,
-  targetPauseMs,
-} from "../delivery/index.ts";
 import type { Delivery, DeliveryLog } from "../delivery-log/index.ts";
-import type { Route, RouteStore, RouteTable } from "../routing/index.ts";
+import type { RouteStore, RouteTable } from "../routing/index.ts";
 import { DELIVERY_QUEUE } from "../shared/redis-keys.ts";
+import type { AttemptRunner } from "./attempt-runner.ts";
 import {
   type DeliverManyJob,
   type DeliveryJob,
@@ -30,9 +12,6 @@ import {
   retryJobId,
 } from "./delivery-job.ts";
 import type { DeliveryScheduler } from "./delivery-scheduler.ts";
-import { Semaphore } from "./semaphore.ts";
-import { TargetGate } from "./target-gate.ts";
-import type { TargetState } from "./target-state.ts";
 
 /** Thrown to hand the delay the retry policy chose to BullMQ's backoff. */
 class RetryLaterError extends Error {
@@ -54,18 +33,10 @@ const DONE: Next = { kind: "done" };
 
 /** How often a worker restarts FIFO lanes whose next delivery lost its job in a crash. */
 const LANE_SWEEP_MS = 5_000;
+/** How long BullMQ's close gets after this worker's own jobs have finished. */
+const CLOSE_GRACE_MS = 2_000;
 /** How long a FIFO delivery whose turn has not come waits before asking again. */
 const TURN_WAIT_MS = 250;
-
-export interface AttemptReport {
-  routeId: string;
-  target: string;
-  outcome: "delivered" | "retry" | "failed";
-  statusCode: number | null;
-  errorCode: string | null;
-  durationMs: number;
-  breaker: BreakerView | null;
-}
 
 export interface DeliveryWorkerOptions {
   redisUrl: string;
@@ -75,18 +46,11 @@ export interface DeliveryWorkerOptions {
   store: RouteStore;
   log: DeliveryLog;
   scheduler: DeliveryScheduler;
-  targets: TargetState;
-  dispatcher: Dispatcher;
+  /** Makes the attempts; shared with the walker's direct first attempts. */
+  runner: AttemptRunner;
   concurrency: number;
-  /** Requests in flight per target in this process, unless the route sets target.maxConcurrency. */
-  targetConcurrency: number;
-  /** A route whose target has not succeeded for this long is disabled. */
-  disableAfterMs: number;
   lockMs: number;
-  excerptBytes: number;
   now?: () => number;
-  /** Told about every attempt (metrics). */
-  onAttempt?: (report: AttemptReport) => void;
   /** Told when an attempt is deferred without being made (metrics). */
   onDeferred?: (reason: string) => void;
 }
@@ -97,20 +61,17 @@ export interface DeliveryWorkerOptions {
  */
 export class DeliveryWorker {
   readonly worker: Worker;
-  readonly gate: TargetGate;
   readonly #o: DeliveryWorkerOptions;
   readonly #sweeper: NodeJS.Timeout;
-  /** Attempts in flight in this process, whatever job they came in. */
-  readonly #slots: Semaphore;
+  /** Jobs being run here: close waits for them. */
+  readonly #active = new Set<Promise<void>>();
 
   constructor(options: DeliveryWorkerOptions) {
     this.#o = options;
-    this.gate = new TargetGate(options.targets);
-    this.#slots = new Semaphore(options.concurrency);
     this.worker = new Worker(DELIVERY_QUEUE, (job, token) => this.#run(job, token), {
       connection: { url: options.redisUrl, maxRetriesPerRequest: null },
       prefix: options.prefix,
-      // A job may hold up to MAX_BUNDLE deliveries; the attempts themselves are capped by #slots,
+      // A job may hold up to MAX_BUNDLE deliveries; the attempts themselves are capped by the runner's slots,
       // and a job waiting on a slow target's deliveries must not keep the others from being read.
       concurrency: options.concurrency,
       lockDuration: options.lockMs,
@@ -133,6 +94,16 @@ export class DeliveryWorker {
   }
 
   async #run(job: Job, token: string | undefined): Promise<void> {
+    const run = this.#runJob(job, token);
+    this.#active.add(run);
+    try {
+      await run;
+    } finally {
+      this.#active.delete(run);
+    }
+  }
+
+  async #runJob(job: Job, token: string | undefined): Promise<void> {
     const data = QueueJobSchema.parse(job.data);
     if (data.kind === "flush") return this.#flush(job, data);
     if (data.kind === "deliver-many") return this.#deliverMany(data);
@@ -190,7 +161,7 @@ export class DeliveryWorker {
     if (failures.length > 0) throw failures[0];
   }
 
-  /** One attempt at one delivery, and the decision about what comes next. */
+  /** One attempt at one delivery, recorded, and what comes next. */
   async #attempt(
     deliveryId: string,
     routeId: string,
@@ -222,142 +193,57 @@ export class DeliveryWorker {
     if (fifo && (await scheduler.lanes.turn(routeId, deliveryId, member)) === "wait") {
       return { kind: "defer", waitMs: TURN_WAIT_MS, reason: "waiting for its turn in the FIFO lane" };
     }
-    const receiver = receiverOf(route.target.url, route.template?.kind);
-    const target = targetKeyOf(route.target.url);
-    const admission = await this.gate.admit({
-      target,
-      maxConcurrency: route.target.maxConcurrency ?? this.#o.targetConcurrency,
-      rateLimit: rateLimitOf(route.target, receiver),
-      probeHoldMs: route.target.timeoutMs + 1_000,
-      now: this.#now(),
-      patient: inBundle,
+    const out = await this.#o.runner.run(route, delivery, { patient: inBundle });
+    if (out.kind === "deferred") return { kind: "defer", waitMs: out.waitMs, reason: out.reason };
+    await log.recordAttempt(deliveryId, out.attempt, out.status, {
+      nextAttemptAt: out.nextAttemptAt,
+      error: out.error,
     });
-    if (!admission.ok) return { kind: "defer", waitMs: admission.waitMs, reason: admission.reason };
-    const started = new Date(this.#now());
-    let result: AttemptResult;
-    let breaker: BreakerView | null = null;
-    try {
-      await this.#slots.acquire();
-      try {
-        result = await this.#send(route, delivery, started.getTime());
-      } finally {
-        this.#slots.release();
-      }
-      // What the answer says about the target as a whole (its breaker, a pause it asked for) is
-      // stored before its lane is freed, so no request slips in between.
-      breaker = await this.#learn(target, result);
-    } finally {
-      admission.release();
+    if (out.status === "succeeded") return finished(DONE);
+    if (out.status === "retrying") {
+      return { kind: "retry", delayMs: out.retryDelayMs ?? 0, reason: out.reason, attempts: out.attempt.n };
     }
-    const now = this.#now();
-    // The schedule counts the attempts of this run (a manual retry starts a new one).
-    const attemptsMade = delivery.attemptCount - (delivery.runStart ?? 0) + 1;
-    const decision = decideAfterAttempt(attemptsMade, result, { ...route.retry, receiver }, now);
-    const outcome = decision.kind === "delivered" ? "delivered" : decision.kind;
-    this.#o.onAttempt?.({
-      routeId,
-      target,
-      outcome,
-      statusCode: result.statusCode,
-      errorCode: result.errorCode,
-      durationMs: result.durationMs,
-      breaker,
-    });
-
-    const attempt = {
-      n: delivery.attemptCount + 1,
-      at: started.toISOString(),
-      statusCode: result.statusCode,
-      errorCode: result.errorCode,
-      errorMessage: result.errorMessage,
-      durationMs: result.durationMs,
-      responseExcerpt: result.responseExcerpt,
-    };
-    if (decision.kind === "delivered") {
-      await log.recordAttempt(deliveryId, attempt, "succeeded", { nextAttemptAt: null, error: null });
-      return finished(DONE);
-    }
-    const error = { code: result.errorCode ?? "E_HTTP_STATUS", message: decision.reason };
-    const failingForDays = breaker !== null && failingTooLong(breaker, now, this.#o.disableAfterMs);
-    if (decision.kind === "retry" && !failingForDays) {
-      // An open breaker will not let the retry through before it half-opens: wait for that.
-      const delayMs =
-        breaker?.state === "open" ? Math.max(decision.delayMs, breaker.openUntil - now) : decision.delayMs;
-      const nextAttemptAt = new Date(now + delayMs).toISOString();
-      await log.recordAttempt(deliveryId, attempt, "retrying", { nextAttemptAt, error });
-      return { kind: "retry", delayMs, reason: decision.reason, attempts: attempt.n };
-    }
-    await log.recordAttempt(deliveryId, attempt, "failed", { nextAttemptAt: null, error });
-    if (failingForDays && breaker?.failingSince) {
-      const since = new Date(breaker.failingSince).toISOString();
-      await this.#o.store.disable(
-        routeId,
-        `the target has failed every attempt since ${since} (delivery ${deliveryId})`,
-      );
-    } else if (decision.kind === "failed" && decision.disableRoute) {
-      await this.#o.store.disable(routeId, `${decision.reason} (delivery ${deliveryId})`);
-    }
-    return finished({ kind: "failed", reason: decision.reason });
-  }
-
-  /** Updates the target's shared state from an answer: its breaker, and any pause it asked for. */
-  async #learn(target: string, result: AttemptResult): Promise<BreakerView | null> {
-    const now = this.#now();
-    const success = isSuccess(result);
-    let breaker: BreakerView | null = null;
-    if (!success || this.gate.knowsTrouble(target)) {
-      breaker = await this.#o.targets.record(
-        target,
-        { success, breakerFailure: isBreakerFailure(result) },
-        now,
-      );
-      this.gate.remember(target, breaker);
-    }
-    const asked =
-      parseRetryAfter(result.retryAfter, now) ?? parseRetryAfterBody(result.responseExcerpt || undefined);
-    const pauseMs = targetPauseMs(result.statusCode, result.rateLimit, asked, MAX_RETRY_AFTER_MS);
-    if (pauseMs !== null) {
-      await this.#o.targets.pause(target, now + pauseMs, now);
-      this.gate.markPaused(target);
-    }
-    return breaker;
-  }
-
-  /** One HTTP attempt; a request that cannot be built (a missing ${ENV}) is a failed attempt. */
-  async #send(route: Route, delivery: Delivery, startedMs: number): Promise<AttemptResult> {
-    let request: ReturnType<typeof buildRequest>;
-    try {
-      request = buildRequest(
-        route,
-        {
-          messageId: delivery.id,
-          body: delivery.body ?? "",
-          contentType: delivery.contentType ?? "application/json",
-        },
-        startedMs,
-      );
-    } catch (err) {
-      if (!isRequestBuildError(err)) throw err;
-      return {
-        statusCode: null,
-        errorCode: err.code,
-        errorMessage: err.message,
-        durationMs: 0,
-        responseExcerpt: "",
-        retryAfter: null,
-        rateLimit: { remaining: null, resetAfter: null },
-      };
-    }
-    return sendRequest(request, {
-      dispatcher: this.#o.dispatcher,
-      timeoutMs: route.target.timeoutMs,
-      excerptBytes: this.#o.excerptBytes,
-    });
+    if (out.disableReason) await this.#o.store.disable(routeId, out.disableReason);
+    return finished({ kind: "failed", reason: out.reason });
   }
 
   /** Waits for in-flight attempts to finish; unfinished jobs stay in Redis for the next worker. */
   async close(): Promise<void> {
     clearInterval(this.#sweeper);
-    await this.worker.close();
+    // BullMQ's close waits forever on a connection caught between reconnect attempts, as after a
+    // Redis restart (taskforcesh/bullmq#4656): let its connections come back first, briefly.
+    await untilConnected(this.worker, CLOSE_GRACE_MS);
+    const closing = this.worker.close();
+    // Our jobs finishing is what matters: once they have, close gets a moment more, then the
+    // process goes on without it.
+    const ours = (async () => {
+      while (this.#active.size > 0) await Promise.allSettled([...this.#active]);
+      await new Promise((r) => setTimeout(r, CLOSE_GRACE_MS).unref());
+    })();
+    const closed = await Promise.race([closing.then(() => true), ours.then(() => false)]);
+    if (!closed) await stopReconnecting(this.worker);
   }
+}
+
+type RawClients = Record<string, { _client?: { status: string; disconnect(): void } } | undefined>;
+const CONNECTIONS = ["blockingConnection", "connection"];
+
+/** Waits until the worker's ioredis clients (BullMQ keeps them private) are ready, or `ms`. */
+async function untilConnected(worker: Worker, ms: number): Promise<void> {
+  const inner = worker as unknown as RawClients;
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const statuses = CONNECTIONS.map((name) => inner[name]?._client?.status ?? "ready");
+    if (statuses.every((s) => s === "ready" || s === "end")) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/**
+ * Ends the reconnect attempts of a worker whose close did not finish: its two ioredis clients
+ * (BullMQ keeps them private) otherwise keep retrying, and the process alive, forever.
+ */
+async function stopReconnecting(worker: Worker): Promise<void> {
+  const inner = worker as unknown as RawClients;
+  for (const name of CONNECTIONS) inner[name]?._client?.disconnect();
 }

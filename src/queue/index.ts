@@ -1,3 +1,9 @@
+export {
+  type AttemptOutcome,
+  type AttemptReport,
+  AttemptRunner,
+  type AttemptRunnerOptions,
+} from "./attempt-runner.ts";
 export { BatchBuffer, type BatchItem, batchBody } from "./batch-buffer.ts";
 export {
   DELIVER_JOB_NAME,
@@ -6,9 +12,10 @@ export {
   deliveryJobId,
   FLUSH_JOB_NAME,
   type FlushJob,
+  retryJobId,
 } from "./delivery-job.ts";
 export { type DeliverRequest, DeliveryQueue } from "./delivery-queue.ts";
 export { type BatchSettings, DeliveryScheduler } from "./delivery-scheduler.ts";
-export { type AttemptReport, DeliveryWorker, type DeliveryWorkerOptions } from "./delivery-worker.ts";
+export { DeliveryWorker, type DeliveryWorkerOptions } from "./delivery-worker.ts";
 export { FifoLanes, streamOrder } from "./fifo-lane.ts";
 export { TargetState } from "./target-state.ts";

@@ -21,9 +21,9 @@ export interface GateRequest {
   probeHoldMs: number;
   now: number;
   /**
-   * The request is one of a bundle already in memory: while the target keeps freeing lanes it
+   * The request is one of a bundle already in memory: while the target's lanes keep moving it
    * waits for one however many others wait (no trip back to the queue for a busy fast target);
-   * a target that has freed none lately gets it handed back at once, so a hung target never
+   * a target that has taken or freed none for a second gets it handed back at once, so a hung target never
    * holds the bundle's other deliveries.
    */
   patient?: boolean;
@@ -35,7 +35,7 @@ export interface GateRequest {
  * delayed set, and a hung one holds at most twice its lanes of the worker, briefly.
  */
 const LOCAL_WAIT_MS = 1000;
-/** A target that freed a lane this recently is moving: worth waiting for. */
+/** A target that took or freed a lane this recently is moving: worth waiting for. */
 const MOVING_MS = 1000;
 /** How long a deferred request stays in the delayed set before it asks again. */
 const BUSY_DEFER_MS = 200;
@@ -46,7 +46,8 @@ export class TargetGate {
   readonly #inFlight = new Map<string, number>();
   /** Requests waiting for a lane of a full target, first come first served. */
   readonly #waiting = new Map<string, (() => void)[]>();
-  readonly #lastRelease = new Map<string, number>();
+  /** When a lane of each target was last taken or freed: it is moving while that is recent. */
+  readonly #lastMoved = new Map<string, number>();
   readonly #breakers = new Map<string, BreakerView>();
   /** Targets some worker was told to pause: asked in Redis until a pause is seen to be over. */
   readonly #paused = new Set<string>();
@@ -59,7 +60,7 @@ export class TargetGate {
     const held = this.#inFlight.get(r.target) ?? 0;
     if (held >= r.maxConcurrency) {
       // A lane handed over by #release is already counted as ours.
-      const moving = Date.now() - (this.#lastRelease.get(r.target) ?? 0) < MOVING_MS;
+      const moving = Date.now() - (this.#lastMoved.get(r.target) ?? 0) < MOVING_MS;
       const maxWaiting = r.patient ? (moving ? Number.POSITIVE_INFINITY : 0) : r.maxConcurrency;
       if (!(await this.#waitForLane(r.target, maxWaiting, r.patient === true))) {
         return {
@@ -71,6 +72,7 @@ export class TargetGate {
     } else {
       // Counted before any await so concurrent admissions in this process see it.
       this.#inFlight.set(r.target, held + 1);
+      this.#lastMoved.set(r.target, Date.now());
     }
     const release = () => this.#release(r.target);
     const refuse = (waitMs: number, reason: string): Admission => {
@@ -110,7 +112,7 @@ export class TargetGate {
       // A patient waiter keeps its place while the target keeps moving: sending it back to the
       // queue would only cost a round trip and lose its place. It leaves once the target stalls.
       const expire = () => {
-        if (patient && Date.now() - (this.#lastRelease.get(target) ?? 0) < MOVING_MS) {
+        if (patient && Date.now() - (this.#lastMoved.get(target) ?? 0) < MOVING_MS) {
           timer = setTimeout(expire, MOVING_MS);
           return;
         }
@@ -126,7 +128,7 @@ export class TargetGate {
 
   /** Frees a lane: straight to the first waiter if there is one (the count stays), else counted down. */
   #release(target: string): void {
-    this.#lastRelease.set(target, Date.now());
+    this.#lastMoved.set(target, Date.now());
     const queue = this.#waiting.get(target);
     const next = queue?.shift();
     if (queue && queue.length === 0) this.#waiting.delete(target);

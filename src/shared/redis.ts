@@ -48,14 +48,21 @@ export interface RedisScript {
 /**
  * A Lua script sent once and then called by its SHA (ioredis defineCommand): EVAL would send
  * the whole script text with every call, which showed up as a tenth of the CPU in profiles.
+ * `numberOfKeys` null: as many keys as each call passes.
  */
-export function defineScript(redis: Redis, name: string, numberOfKeys: number, lua: string): RedisScript {
-  redis.defineCommand(name, { numberOfKeys, lua });
+export function defineScript(
+  redis: Redis,
+  name: string,
+  numberOfKeys: number | null,
+  lua: string,
+): RedisScript {
+  redis.defineCommand(name, numberOfKeys === null ? { lua } : { numberOfKeys, lua });
+  const head = (keys: readonly string[]) => (numberOfKeys === null ? [keys.length, ...keys] : keys);
   return {
     run: (keys, args) =>
-      (redis as unknown as Record<string, ScriptFn>)[name]?.(...keys, ...args) as Promise<unknown>,
+      (redis as unknown as Record<string, ScriptFn>)[name]?.(...head(keys), ...args) as Promise<unknown>,
     queue: (pipeline, keys, args) => {
-      (pipeline as unknown as Record<string, ScriptFn>)[name]?.(...keys, ...args);
+      (pipeline as unknown as Record<string, ScriptFn>)[name]?.(...head(keys), ...args);
     },
   };
 }

@@ -2,8 +2,16 @@ import { hostname } from "node:os";
 import type { DeliveryLog, NewDelivery } from "../delivery-log/index.ts";
 import type { HookgateEvent } from "../events/index.ts";
 import { deliveryIdFor } from "../ids.ts";
-import { type BatchItem, type BatchSettings, type DeliveryScheduler, streamOrder } from "../queue/index.ts";
-import type { RouteTable } from "../routing/index.ts";
+import {
+  type AttemptOutcome,
+  type AttemptRunner,
+  type BatchItem,
+  type BatchSettings,
+  type DeliveryScheduler,
+  retryJobId,
+  streamOrder,
+} from "../queue/index.ts";
+import type { Route, RouteStore, RouteTable } from "../routing/index.ts";
 import type { Sandbox } from "../sandbox/index.ts";
 import { Batcher } from "../shared/batcher.ts";
 import type { Redis } from "../shared/redis.ts";
@@ -16,6 +24,13 @@ import { type RouteWalk, walkEvent } from "./walk-event.ts";
  * entry. A worker killed mid-walk leaves its entries pending; any live walker claims them after
  * `lockMs` and walks them again. Delivery ids derive from (event, route), so a second walk
  * re-finds the same deliveries instead of sending twice.
+ *
+ * With `direct`, a delivery's first attempt is made from the walk itself when its target is
+ * answering well and a lane is free: the record is then written once, with the attempt, and no
+ * queue job is needed (most of the Redis work and the queue hop's latency saved). The event
+ * stays pending in the stream until then, so a crash in between means the event is walked
+ * again and the delivery queued (at least once: the receiver may see it twice, never zero
+ * times). Everything else (a busy or troubled target, FIFO, batches, retries) takes the queue.
  */
 
 export interface WalkerOptions {
@@ -32,6 +47,8 @@ export interface WalkerOptions {
   onError?: (err: unknown) => void;
   /** Told about every walk and every delivery queued (the gateway's metrics). */
   observer?: WalkObserver;
+  /** First attempts straight from the walk (the process also runs a delivery worker). */
+  direct?: { runner: AttemptRunner; store: RouteStore };
 }
 
 /** What the walker reports as it goes; the dry-run walks too but reports nothing. */
@@ -43,10 +60,29 @@ export interface WalkObserver {
 type StreamEntry = [id: string, fields: string[]];
 
 export interface WalkOutcome {
-  streamId: string;
+  /** The stream entry to acknowledge with this commit; null: a part of a walk still going on. */
+  streamId: string | null;
   deliveries: NewDelivery[];
   /** Bodies for routes that batch: buffered, sent later as one delivery. */
   batched: { item: BatchItem; batch: BatchSettings }[];
+  /** What first attempts made from the walk left to do once their records are written. */
+  after?: DirectAfter[];
+  /** Recorded as pending but not queued: their first attempt is still in flight from the walk. */
+  inFlight?: boolean;
+}
+
+/**
+ * A first attempt from the walk not answered by then gets its record written (pending, attempt
+ * count 0) so the API shows it, and is recorded again when answered.
+ */
+const SHOW_IN_FLIGHT_MS = 250;
+
+interface DirectAfter {
+  deliveryId: string;
+  routeId: string;
+  /** A retry is due then (ms from now). */
+  retryDelayMs: number | null;
+  disableReason: string | null;
 }
 
 /** What one walk leaves behind: deliveries (failed ones included) and bodies for batches. */
@@ -100,6 +136,9 @@ export class Walker {
   #running = false;
   #loop: Promise<void> | null = null;
   #lastClaim = 0;
+  /** Stream entries being walked here: their claim is renewed so no other walker takes them. */
+  readonly #holding = new Set<string>();
+  #renewal: NodeJS.Timeout | null = null;
   /** Walks that finished in the same tick are recorded, queued and acknowledged together. */
   readonly #commit: Batcher<WalkOutcome>;
 
@@ -117,6 +156,20 @@ export class Walker {
     }
     this.#running = true;
     this.#loop = this.#run();
+    // A walk may outlast lockMs (a direct attempt to a slow target, a function near its deadline):
+    // renewing the claim (XCLAIM with JUSTID resets the idle time) keeps it ours while we live.
+    this.#renewal = setInterval(() => void this.#renew(), Math.max(250, Math.floor(this.#o.lockMs / 3)));
+    this.#renewal.unref();
+  }
+
+  async #renew(): Promise<void> {
+    if (this.#holding.size === 0) return;
+    const { redis, keys } = this.#o;
+    try {
+      await redis.xclaim(keys.events, WALK_GROUP, this.#consumer, 0, ...this.#holding, "JUSTID");
+    } catch (err) {
+      this.#o.onError?.(err);
+    }
   }
 
   isRunning(): boolean {
@@ -128,6 +181,7 @@ export class Walker {
     this.#running = false;
     this.#o.blocking.disconnect();
     await this.#loop;
+    if (this.#renewal) clearInterval(this.#renewal);
   }
 
   // Up to `concurrency` walks run at once and new entries are read as soon as a lane frees,
@@ -140,13 +194,17 @@ export class Walker {
           await Promise.race(inflight);
           continue;
         }
-        const entries = await this.#next(this.#o.concurrency - inflight.size);
+        const { entries, reclaimed } = await this.#next(this.#o.concurrency - inflight.size);
         if (entries.length === 0) continue;
         const routes = await this.#o.routes.current();
         for (const entry of entries) {
-          const walk: Promise<void> = this.#walkOne(entry, routes)
+          this.#holding.add(entry[0]);
+          const walk: Promise<void> = this.#walkOne(entry, routes, reclaimed)
             .catch((err) => this.#o.onError?.(err))
-            .finally(() => inflight.delete(walk));
+            .finally(() => {
+              inflight.delete(walk);
+              this.#holding.delete(entry[0]);
+            });
           inflight.add(walk);
         }
       } catch (err) {
@@ -158,7 +216,7 @@ export class Walker {
     await Promise.all(inflight);
   }
 
-  async #next(count: number): Promise<StreamEntry[]> {
+  async #next(count: number): Promise<{ entries: StreamEntry[]; reclaimed: boolean }> {
     const { redis, blocking, keys, lockMs } = this.#o;
     const now = Date.now();
     if (now - this.#lastClaim >= lockMs / 2) {
@@ -172,7 +230,7 @@ export class Walker {
         "COUNT",
         count,
       )) as [string, StreamEntry[]];
-      if (claimed.length > 0) return claimed;
+      if (claimed.length > 0) return { entries: claimed, reclaimed: true };
     }
     const res = (await blocking.xreadgroup(
       "GROUP",
@@ -186,10 +244,14 @@ export class Walker {
       keys.events,
       ">",
     )) as [string, StreamEntry[]][] | null;
-    return res?.[0]?.[1] ?? [];
+    return { entries: res?.[0]?.[1] ?? [], reclaimed: false };
   }
 
-  async #walkOne([streamId, fields]: StreamEntry, routes: Awaited<ReturnType<RouteTable["current"]>>) {
+  async #walkOne(
+    [streamId, fields]: StreamEntry,
+    routes: Awaited<ReturnType<RouteTable["current"]>>,
+    reclaimed: boolean,
+  ) {
     const json = fields[fields.indexOf("e") + 1];
     // A deleted entry claimed by XAUTOCLAIM comes back with no fields: nothing to walk.
     if (!json) return this.#commit.add({ streamId, deliveries: [], batched: [] });
@@ -197,7 +259,89 @@ export class Walker {
     const started = performance.now();
     const walks = await walkEvent(routes, event, this.#o.sandbox);
     this.#o.observer?.walked(walks, performance.now() - started);
-    await this.#commit.add(outcomeOf(streamId, event, walks));
+    const outcome = outcomeOf(streamId, event, walks);
+    const runner = this.#o.direct?.runner;
+    // An entry walked before may have been recorded and sent already: the queue checks that.
+    if (!runner || reclaimed) return this.#commit.add(outcome);
+    await this.#attemptNow(outcome, walks, runner);
+  }
+
+  /**
+   * First attempts made now for the deliveries whose target answers well; the rest are
+   * committed (and queued) at once. The entry is acknowledged once every record is written: in
+   * the common case, with the records of attempts answered quickly, in one call.
+   */
+  async #attemptNow(outcome: WalkOutcome, walks: readonly RouteWalk[], runner: AttemptRunner) {
+    const routes = new Map<string, Route>(walks.map((w) => [w.route.route.id, w.route.route]));
+    const direct: { d: NewDelivery; route: Route }[] = [];
+    const rest: NewDelivery[] = [];
+    for (const d of outcome.deliveries) {
+      const route = routes.get(d.routeId);
+      if (route && !d.error && !d.fifo && runner.directOk(route)) direct.push({ d, route });
+      else rest.push(d);
+    }
+    if (direct.length === 0) return this.#commit.add(outcome);
+    const commits: Promise<void>[] = [];
+    if (rest.length > 0 || outcome.batched.length > 0)
+      commits.push(this.#commit.add({ streamId: null, deliveries: rest, batched: outcome.batched }));
+    let timer: NodeJS.Timeout | undefined;
+    const slow = new Promise<null>((resolve) => {
+      timer = setTimeout(() => resolve(null), SHOW_IN_FLIGHT_MS);
+    });
+    const answered: NewDelivery[] = [];
+    const after: DirectAfter[] = [];
+    await Promise.all(
+      direct.map(async ({ d, route }) => {
+        const attempt = runner.run(route, { ...d, attemptCount: 0 }, { patient: true });
+        const out = await Promise.race([attempt, slow]);
+        if (out === null) {
+          await this.#commit.add({ streamId: null, deliveries: [d], batched: [], inFlight: true });
+          await this.#settleLate(d, await attempt);
+          return;
+        }
+        // Handed back (the target is busy and not moving): recorded as pending and queued.
+        answered.push(d);
+        if (out.kind === "deferred") return;
+        d.firstAttempt = {
+          attempt: out.attempt,
+          status: out.status,
+          nextAttemptAt: out.nextAttemptAt,
+          error: out.error,
+        };
+        after.push({
+          deliveryId: d.id,
+          routeId: d.routeId,
+          retryDelayMs: out.retryDelayMs,
+          disableReason: out.disableReason,
+        });
+      }),
+    );
+    clearTimeout(timer);
+    await Promise.all(commits);
+    await this.#commit.add({ streamId: outcome.streamId, deliveries: answered, batched: [], after });
+  }
+
+  /** A first attempt answered after its record was written as pending. */
+  async #settleLate(d: NewDelivery, out: AttemptOutcome): Promise<void> {
+    const { log, scheduler } = this.#o;
+    if (out.kind === "deferred") return scheduler.dispatch([d]);
+    await log.recordAttempt(d.id, out.attempt, out.status, {
+      nextAttemptAt: out.nextAttemptAt,
+      error: out.error,
+    });
+    await this.#afterAttempt({
+      deliveryId: d.id,
+      routeId: d.routeId,
+      retryDelayMs: out.retryDelayMs,
+      disableReason: out.disableReason,
+    });
+  }
+
+  /** What an attempt from the walk decided, once its record says so: a retry, a disabled route. */
+  async #afterAttempt(a: DirectAfter): Promise<void> {
+    if (a.retryDelayMs !== null)
+      await this.#o.scheduler.later(a.deliveryId, a.routeId, a.retryDelayMs, retryJobId(a.deliveryId, 1));
+    if (a.disableReason) await this.#o.direct?.store.disable(a.routeId, a.disableReason);
   }
 
   // Acknowledged only after the deliveries are recorded and queued: a crash before that leaves
@@ -205,12 +349,30 @@ export class Walker {
   async #commitWalks(items: WalkOutcome[]): Promise<void> {
     const { redis, keys, log, scheduler } = this.#o;
     const deliveries = items.flatMap((i) => i.deliveries);
-    const enqueue = await log.create(deliveries);
-    const queued = deliveries.filter((_, i) => enqueue[i]);
-    await scheduler.dispatch(queued);
-    await scheduler.buffer(items.flatMap((i) => i.batched));
-    this.#o.observer?.deliveriesQueued(queued.map((d) => d.routeId));
-    const ids = items.map((i) => i.streamId);
+    const batched = items.flatMap((i) => i.batched);
+    const after = items.flatMap((i) => i.after ?? []);
+    const ids = items.flatMap((i) => (i.streamId === null ? [] : [i.streamId]));
+    const inFlight = new Set(items.flatMap((i) => (i.inFlight ? i.deliveries.map((d) => d.id) : [])));
+    // When the records are all there is to write (every first attempt made and final), they
+    // and the acknowledgement go in one call: the common case costs one round trip.
+    const settled =
+      batched.length === 0 &&
+      inFlight.size === 0 &&
+      deliveries.every((d) => d.error !== null || d.firstAttempt !== undefined) &&
+      after.every((a) => a.retryDelayMs === null && a.disableReason === null);
+    const created = await log.create(deliveries, new Date(), settled ? ids : []);
+    this.#o.observer?.deliveriesQueued(
+      deliveries
+        .filter((d, i) => created[i] === "queue" || (created[i] === "recorded" && d.firstAttempt))
+        .map((d) => d.routeId),
+    );
+    if (settled) return;
+    await scheduler.dispatch(deliveries.filter((d, i) => created[i] === "queue" && !inFlight.has(d.id)));
+    await scheduler.buffer(batched);
+    // What the direct attempts decided, now that their records exist.
+    const recorded = new Set(deliveries.filter((_, i) => created[i] === "recorded").map((d) => d.id));
+    await Promise.all(after.filter((a) => recorded.has(a.deliveryId)).map((a) => this.#afterAttempt(a)));
+    if (ids.length === 0) return;
     await redis
       .multi()
       .xack(keys.events, WALK_GROUP, ...ids)

@@ -90,7 +90,11 @@ describe("one target never holds up the others", () => {
       fx.sink.requests.length <= 2,
       `the hanging target got ${fx.sink.requests.length} requests, cap 2`,
     );
-    const sickDeliveries = await deliveriesOf(sick.id);
+    // Deliveries whose first attempt is underway or waiting for a lane are recorded within 250 ms.
+    const sickDeliveries = await waitUntil(async () => {
+      const list = await deliveriesOf(sick.id);
+      return list.length === 30 ? list : undefined;
+    }, 5_000);
     assert.equal(sickDeliveries.length, 30);
     assert.ok(
       sickDeliveries.every((d) => d.attemptCount === 0),

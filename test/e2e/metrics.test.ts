@@ -59,7 +59,9 @@ describe("GET /metrics", () => {
     await fx.sink.waitFor(1);
     const s = await waitUntil(async () => {
       const now = await scrape();
-      return (promValue(now, "hookgate_walks_total") ?? 0) - walksBefore >= 3 && now;
+      // The record (and its count) is written once the walk's attempt is answered.
+      const recorded = promValue(now, "hookgate_deliveries_queued_total", { route_id: id }) ?? 0;
+      return (promValue(now, "hookgate_walks_total") ?? 0) - walksBefore >= 3 && recorded >= 1 && now;
     });
     // Counters without a route label may carry counts of earlier tests: compare what this one added.
     const added = (name: string, labels: Record<string, string>) =>

@@ -107,10 +107,24 @@ describe("target gate", () => {
     if (admitted.ok) admitted.release();
   });
 
-  it("hands a bundle's delivery back at once when the target has freed no lane lately", async () => {
+  it("keeps a bundle's delivery waiting while the target's lanes move", async () => {
+    const gate = new TargetGate(fresh());
+    const a = await gate.admit({ ...req(), target: "busy" });
+    assert.equal(a.ok, true);
+    // A lane was just taken: the target is moving, so the patient request waits for it.
+    const b = gate.admit({ ...req(true), target: "busy" });
+    setTimeout(() => a.ok && a.release(), 100);
+    const admitted = await b;
+    assert.equal(admitted.ok, true, "got the lane when it was freed");
+    if (admitted.ok) admitted.release();
+  });
+
+  it("hands a bundle's delivery back at once when the target has taken or freed no lane lately", async () => {
     const gate = new TargetGate(fresh());
     const a = await gate.admit({ ...req(), target: "hung" });
     assert.equal(a.ok, true);
+    // The one lane has been held for over a second with nothing moving: a hung target.
+    await new Promise((r) => setTimeout(r, 1100));
     const waited = Date.now();
     const b = await gate.admit({ ...req(true), target: "hung" });
     assert.equal(b.ok, false);

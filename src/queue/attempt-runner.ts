@@ -1,0 +1,284 @@
+import type { Dispatcher } from "undici";
+import {
+  type AttemptResult,
+  type BreakerView,
+  buildRequest,
+  decideAfterAttempt,
+  failingTooLong,
+  isBreakerFailure,
+  isRequestBuildError,
+  isSuccess,
+  MAX_RETRY_AFTER_MS,
+  parseRetryAfter,
+  parseRetryAfterBody,
+  rateLimitOf,
+  receiverOf,
+  sendRequest,
+  targetKeyOf,
+  targetPauseMs,
+} from "../delivery/index.ts";
+import type { AttemptRecord, DeliveryStatus } from "../delivery-log/index.ts";
+import type { Route } from "../routing/index.ts";
+import { Semaphore } from "./semaphore.ts";
+import { TargetGate } from "./target-gate.ts";
+import type { TargetState } from "./target-state.ts";
+
+/*
+ * One attempt at one delivery: admitted by the target gate, sent, what the answer says about the
+ * target learned, and the retry policy's decision made. Recording the outcome is the caller's:
+ * the delivery worker updates an existing record, the walker (a first attempt made straight from
+ * the walk) writes the record with its outcome in one go. One instance per process, so the
+ * walker and the worker share the per-target lanes and the attempt slots.
+ */
+
+export interface AttemptReport {
+  routeId: string;
+  target: string;
+  outcome: "delivered" | "retry" | "failed";
+  statusCode: number | null;
+  errorCode: string | null;
+  durationMs: number;
+  breaker: BreakerView | null;
+}
+
+/** What an attempt needs of its delivery. */
+export interface AttemptSubject {
+  id: string;
+  routeId: string;
+  body: string | null;
+  contentType: string | null;
+  attemptCount: number;
+  runStart?: number | undefined;
+}
+
+export type AttemptOutcome =
+  | { kind: "deferred"; waitMs: number; reason: string }
+  | {
+      kind: "attempted";
+      attempt: AttemptRecord;
+      status: Exclude<DeliveryStatus, "pending">;
+      nextAttemptAt: string | null;
+      error: { code: string; message: string } | null;
+      /** Set when status is "retrying". */
+      retryDelayMs: number | null;
+      reason: string;
+      /** The route should be disabled, and why (410, a gone chat webhook, failing for days). */
+      disableReason: string | null;
+    };
+
+export interface AttemptRunnerOptions {
+  targets: TargetState;
+  dispatcher: Dispatcher;
+  /** Attempts in flight in this process, whatever asked for them. */
+  concurrency: number;
+  /** Requests in flight per target in this process, unless the route sets target.maxConcurrency. */
+  targetConcurrency: number;
+  /** A route whose target has not succeeded for this long is disabled. */
+  disableAfterMs: number;
+  excerptBytes: number;
+  now?: () => number;
+  /** Told about every attempt (metrics). */
+  onAttempt?: (report: AttemptReport) => void;
+}
+
+/** An answer slower than this takes the target off the direct path for a while. */
+const DIRECT_SLOW_MS = 1_000;
+/** How long a target that failed or answered slowly gets its first attempts through the queue. */
+const DIRECT_COOLDOWN_MS = 30_000;
+
+export class AttemptRunner {
+  readonly gate: TargetGate;
+  readonly #o: AttemptRunnerOptions;
+  readonly #slots: Semaphore;
+  /** Targets kept off the direct path until then (ms). */
+  readonly #offDirect = new Map<string, number>();
+
+  constructor(options: AttemptRunnerOptions) {
+    this.#o = options;
+    this.gate = new TargetGate(options.targets);
+    this.#slots = new Semaphore(options.concurrency);
+  }
+
+  #now(): number {
+    return (this.#o.now ?? Date.now)();
+  }
+
+  /**
+   * Whether a first attempt to this route's target may be made from the walk itself, holding its
+   * event in the stream until it is answered: only while the target answers well and fast (a
+   * slow or failing target goes through the queue, where waiting costs nothing).
+   */
+  directOk(route: Route): boolean {
+    const target = targetKeyOf(route.target.url);
+    if (this.gate.knowsTrouble(target)) return false;
+    const until = this.#offDirect.get(target);
+    if (until === undefined) return true;
+    if (until > this.#now()) return false;
+    this.#offDirect.delete(target);
+    return true;
+  }
+
+  /**
+   * One attempt. `patient`: the delivery is already in memory (a bundle, a walk) and waits for a
+   * lane while its target's lanes keep moving, or is handed back at once (see TargetGate).
+   */
+  async run(
+    route: Route,
+    subject: AttemptSubject,
+    mode: { patient?: boolean } = {},
+  ): Promise<AttemptOutcome> {
+    const receiver = receiverOf(route.target.url, route.template?.kind);
+    const target = targetKeyOf(route.target.url);
+    const admission = await this.gate.admit({
+      target,
+      maxConcurrency: route.target.maxConcurrency ?? this.#o.targetConcurrency,
+      rateLimit: rateLimitOf(route.target, receiver),
+      probeHoldMs: route.target.timeoutMs + 1_000,
+      now: this.#now(),
+      patient: mode.patient === true,
+    });
+    if (!admission.ok) return { kind: "deferred", waitMs: admission.waitMs, reason: admission.reason };
+    const started = this.#now();
+    let result: AttemptResult;
+    let breaker: BreakerView | null = null;
+    try {
+      await this.#slots.acquire();
+      try {
+        result = await this.#send(route, subject, started);
+      } finally {
+        this.#slots.release();
+      }
+      // What the answer says about the target as a whole (its breaker, a pause it asked for) is
+      // stored before its lane is freed, so no request slips in between.
+      breaker = await this.#learn(target, result);
+    } finally {
+      admission.release();
+    }
+    if (!isSuccess(result) || result.durationMs > DIRECT_SLOW_MS) {
+      this.#offDirect.set(target, this.#now() + DIRECT_COOLDOWN_MS);
+    }
+    return this.#decide(route, subject, target, receiver, new Date(started), result, breaker);
+  }
+
+  #decide(
+    route: Route,
+    subject: AttemptSubject,
+    target: string,
+    receiver: ReturnType<typeof receiverOf>,
+    started: Date,
+    result: AttemptResult,
+    breaker: BreakerView | null,
+  ): AttemptOutcome {
+    const now = this.#now();
+    // The schedule counts the attempts of this run (a manual retry starts a new one).
+    const attemptsMade = subject.attemptCount - (subject.runStart ?? 0) + 1;
+    const decision = decideAfterAttempt(attemptsMade, result, { ...route.retry, receiver }, now);
+    this.#o.onAttempt?.({
+      routeId: subject.routeId,
+      target,
+      outcome: decision.kind === "delivered" ? "delivered" : decision.kind,
+      statusCode: result.statusCode,
+      errorCode: result.errorCode,
+      durationMs: result.durationMs,
+      breaker,
+    });
+    const attempt: AttemptRecord = {
+      n: subject.attemptCount + 1,
+      at: started.toISOString(),
+      statusCode: result.statusCode,
+      errorCode: result.errorCode,
+      errorMessage: result.errorMessage,
+      durationMs: result.durationMs,
+      responseExcerpt: result.responseExcerpt,
+    };
+    const attempted = { kind: "attempted" as const, attempt, disableReason: null, retryDelayMs: null };
+    if (decision.kind === "delivered") {
+      return { ...attempted, status: "succeeded", nextAttemptAt: null, error: null, reason: "delivered" };
+    }
+    const error = { code: result.errorCode ?? "E_HTTP_STATUS", message: decision.reason };
+    const failingForDays = breaker !== null && failingTooLong(breaker, now, this.#o.disableAfterMs);
+    if (decision.kind === "retry" && !failingForDays) {
+      // An open breaker will not let the retry through before it half-opens: wait for that.
+      const delayMs =
+        breaker?.state === "open" ? Math.max(decision.delayMs, breaker.openUntil - now) : decision.delayMs;
+      return {
+        ...attempted,
+        status: "retrying",
+        nextAttemptAt: new Date(now + delayMs).toISOString(),
+        error,
+        retryDelayMs: delayMs,
+        reason: decision.reason,
+      };
+    }
+    let disableReason: string | null = null;
+    if (failingForDays && breaker?.failingSince) {
+      const since = new Date(breaker.failingSince).toISOString();
+      disableReason = `the target has failed every attempt since ${since} (delivery ${subject.id})`;
+    } else if (decision.kind === "failed" && decision.disableRoute) {
+      disableReason = `${decision.reason} (delivery ${subject.id})`;
+    }
+    return {
+      ...attempted,
+      status: "failed",
+      nextAttemptAt: null,
+      error,
+      reason: decision.reason,
+      disableReason,
+    };
+  }
+
+  /** Updates the target's shared state from an answer: its breaker, and any pause it asked for. */
+  async #learn(target: string, result: AttemptResult): Promise<BreakerView | null> {
+    const now = this.#now();
+    const success = isSuccess(result);
+    let breaker: BreakerView | null = null;
+    if (!success || this.gate.knowsTrouble(target)) {
+      breaker = await this.#o.targets.record(
+        target,
+        { success, breakerFailure: isBreakerFailure(result) },
+        now,
+      );
+      this.gate.remember(target, breaker);
+    }
+    const asked =
+      parseRetryAfter(result.retryAfter, now) ?? parseRetryAfterBody(result.responseExcerpt || undefined);
+    const pauseMs = targetPauseMs(result.statusCode, result.rateLimit, asked, MAX_RETRY_AFTER_MS);
+    if (pauseMs !== null) {
+      await this.#o.targets.pause(target, now + pauseMs, now);
+      this.gate.markPaused(target);
+    }
+    return breaker;
+  }
+
+  /** One HTTP attempt; a request that cannot be built (a missing ${ENV}) is a failed attempt. */
+  async #send(route: Route, subject: AttemptSubject, startedMs: number): Promise<AttemptResult> {
+    let request: ReturnType<typeof buildRequest>;
+    try {
+      request = buildRequest(
+        route,
+        {
+          messageId: subject.id,
+          body: subject.body ?? "",
+          contentType: subject.contentType ?? "application/json",
+        },
+        startedMs,
+      );
+    } catch (err) {
+      if (!isRequestBuildError(err)) throw err;
+      return {
+        statusCode: null,
+        errorCode: err.code,
+        errorMessage: err.message,
+        durationMs: 0,
+        responseExcerpt: "",
+        retryAfter: null,
+        rateLimit: { remaining: null, resetAfter: null },
+      };
+    }
+    return sendRequest(request, {
+      dispatcher: this.#o.dispatcher,
+      timeoutMs: route.target.timeoutMs,
+      excerptBytes: this.#o.excerptBytes,
+    });
+  }
+}
