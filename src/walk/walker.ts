@@ -290,7 +290,8 @@ export class Walker {
     });
     const answered: NewDelivery[] = [];
     const after: DirectAfter[] = [];
-    await Promise.all(
+    // Settled, not all: the entry stays claimed (and renewed) until every attempt is over.
+    const results = await Promise.allSettled(
       direct.map(async ({ d, route }) => {
         const attempt = runner.run(route, { ...d, attemptCount: 0 }, { patient: true });
         const out = await Promise.race([attempt, slow]);
@@ -299,8 +300,8 @@ export class Walker {
           await this.#settleLate(d, await attempt);
           return;
         }
-        // Handed back (the target is busy and not moving): recorded as pending and queued.
         answered.push(d);
+        // Handed back (the target is busy and not moving): recorded as pending and queued.
         if (out.kind === "deferred") return;
         d.firstAttempt = {
           attempt: out.attempt,
@@ -317,6 +318,9 @@ export class Walker {
       }),
     );
     clearTimeout(timer);
+    const failed = results.find((r) => r.status === "rejected");
+    // Unexpected (Redis went away): the entry stays pending and is walked again through the queue.
+    if (failed) throw failed.reason;
     await Promise.all(commits);
     await this.#commit.add({ streamId: outcome.streamId, deliveries: answered, batched: [], after });
   }
