@@ -1,10 +1,7 @@
 import assert from "node:assert/strict";
-import { after, before, it } from "node:test";
-import { type RedisServer, startRedisServer } from "../helpers/redis-server.ts";
-import { Sink } from "../helpers/sink.ts";
-import { waitUntil } from "../helpers/wait.ts";
+import { it } from "node:test";
 import { DeliveryTally, sendEvents } from "./delivery-tally.ts";
-import { apiClient, GatewayProcess } from "./gateway-process.ts";
+import { FAULT_EVENTS as EVENTS, untilAllDelivered, useFaultRig } from "./fault-rig.ts";
 
 /*
  * kill -9 of the gateway in the middle of 20,000 events: the process is killed while senders are
@@ -13,33 +10,11 @@ import { apiClient, GatewayProcess } from "./gateway-process.ts";
  * after the restart) are counted and printed, not limited.
  */
 
-const TOKEN = "fault-suite-token-0123456789";
-const EVENTS = Number(process.env.HOOKGATE_FAULT_EVENTS ?? 20_000);
-
-let redis: RedisServer;
-let sink: Sink;
-let gw: GatewayProcess;
-
-before(async () => {
-  redis = await startRedisServer({ appendonly: true });
-  sink = await new Sink().listen();
-  gw = await GatewayProcess.start({ redisUrl: redis.url, token: TOKEN, env: { HOOKGATE_LOCK_MS: "1500" } });
-});
-
-after(async () => {
-  await gw?.dispose();
-  await sink?.close();
-  await redis?.stop();
-});
+const rig = useFaultRig();
 
 it(`delivers every accepted event at least once when the gateway is killed with SIGKILL mid-load (${EVENTS} events)`, async (t) => {
-  const call = apiClient(gw.url, TOKEN);
-  const route = await call("POST", "/v1/routes", {
-    name: "all",
-    target: { url: sink.url(), signing: { scheme: "none" } },
-    retry: { scheduleMs: [100, 200, 400, 800, 1600] },
-  });
-  assert.equal(route.status, 201, JSON.stringify(route.json));
+  const call = await rig.route();
+  const { gw, sink } = rig;
 
   const tally = new DeliveryTally(sink);
   const killAt = Math.floor(EVENTS / 2);
@@ -73,16 +48,7 @@ it(`delivers every accepted event at least once when the gateway is killed with 
   assert.ok(killed, "the gateway was killed");
   assert.equal(accepted.size, EVENTS);
 
-  await waitUntil(
-    () => tally.update().missing(accepted).length === 0,
-    150_000,
-    "every accepted event at the sink",
-  );
-  const recoveredMs = performance.now() - restartedAt;
-  // Anything still in flight or queued for a retry arrives now; count it among the duplicates.
-  await new Promise((r) => setTimeout(r, 1000));
-  tally.update();
-  const lost = tally.missing(accepted).length;
+  const { recoveredMs, lost } = await untilAllDelivered(tally, accepted, () => restartedAt);
   t.diagnostic(
     `accepted ${accepted.size}; at the kill: ${atKill.accepted} accepted, ${atKill.delivered} delivered; ` +
       `requests refused or cut off while down: ${refusedWhileDown}; lost ${lost}; duplicates ${tally.duplicates}; ` +

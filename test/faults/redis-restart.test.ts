@@ -1,10 +1,7 @@
 import assert from "node:assert/strict";
-import { after, before, it } from "node:test";
-import { type RedisServer, startRedisServer } from "../helpers/redis-server.ts";
-import { Sink } from "../helpers/sink.ts";
-import { waitUntil } from "../helpers/wait.ts";
+import { it } from "node:test";
 import { DeliveryTally, sendEvents } from "./delivery-tally.ts";
-import { apiClient, GatewayProcess } from "./gateway-process.ts";
+import { FAULT_EVENTS as EVENTS, untilAllDelivered, useFaultRig } from "./fault-rig.ts";
 
 /*
  * Redis (AOF on) is stopped in the middle of the load and started again from its files two
@@ -12,34 +9,13 @@ import { apiClient, GatewayProcess } from "./gateway-process.ts";
  * event that got a 202 must reach the sink at least once, and the gateway must not have died.
  */
 
-const TOKEN = "fault-suite-token-0123456789";
-const EVENTS = Number(process.env.HOOKGATE_FAULT_EVENTS ?? 20_000);
 const OUTAGE_MS = 2000;
 
-let redis: RedisServer;
-let sink: Sink;
-let gw: GatewayProcess;
-
-before(async () => {
-  redis = await startRedisServer({ appendonly: true });
-  sink = await new Sink().listen();
-  gw = await GatewayProcess.start({ redisUrl: redis.url, token: TOKEN, env: { HOOKGATE_LOCK_MS: "1500" } });
-});
-
-after(async () => {
-  await gw?.dispose();
-  await sink?.close();
-  await redis?.stop();
-});
+const rig = useFaultRig();
 
 it(`answers 503 while Redis is away and delivers every accepted event once it is back (${EVENTS} events)`, async (t) => {
-  const call = apiClient(gw.url, TOKEN);
-  const route = await call("POST", "/v1/routes", {
-    name: "all",
-    target: { url: sink.url(), signing: { scheme: "none" } },
-    retry: { scheduleMs: [100, 200, 400, 800, 1600] },
-  });
-  assert.equal(route.status, 201, JSON.stringify(route.json));
+  const call = await rig.route();
+  const { gw, redis, sink } = rig;
 
   const tally = new DeliveryTally(sink);
   // When Redis was certainly away: from the moment it had stopped to the moment it is started.
@@ -76,15 +52,7 @@ it(`answers 503 while Redis is away and delivers every accepted event once it is
   assert.ok(outage, "Redis was stopped");
   assert.equal(accepted.size, EVENTS);
 
-  await waitUntil(
-    () => tally.update().missing(accepted).length === 0,
-    150_000,
-    "every accepted event at the sink",
-  );
-  const recoveredMs = performance.now() - backAt;
-  await new Promise((r) => setTimeout(r, 1000));
-  tally.update();
-  const lost = tally.missing(accepted).length;
+  const { recoveredMs, lost } = await untilAllDelivered(tally, accepted, () => backAt);
   const statuses = [...new Set(answersWhileAway)].join(", ");
   t.diagnostic(
     `accepted ${accepted.size}; at the stop: ${atStop.accepted} accepted, ${atStop.delivered} delivered; ` +
