@@ -15,7 +15,7 @@ export {
   routeIndexOf,
   scanCandidates,
 } from "./route-index.ts";
-export { type CompiledRoute, compileRoute, globToRegExp, sourceMatches } from "./route-match.ts";
+export { type CompiledRoute, compileRoute, globMatches, sourceMatches } from "./route-match.ts";
 export {
   DEFAULT_RETRY_SCHEDULE_MS,
   REDACTED,

@@ -1,13 +1,33 @@
 import type { HookgateEvent } from "../events/index.ts";
 import type { Route } from "./route-schema.ts";
 
-/** `*` matches any run of characters (also none), `?` exactly one; everything else is literal. */
-export function globToRegExp(glob: string): RegExp {
-  const body = glob
-    .replace(/[.+^${}()|[\]\\]/g, "\\$&")
-    .replace(/\*/g, ".*")
-    .replace(/\?/g, ".");
-  return new RegExp(`^${body}$`, "s");
+/**
+ * Whether `type` matches `glob`: `*` matches any run of characters (also none), `?` exactly one
+ * (UTF-16 unit); everything else is literal. Globs come from routes and types from
+ * unauthenticated ingest, so this runs in O(glob × type) at worst and never backtracks
+ * exponentially the way a regex would on `a*a*a*a*b`: after a mismatch only the most recent `*`
+ * is widened, since any earlier star's extra reach is already covered by that later one.
+ */
+export function globMatches(glob: string, type: string): boolean {
+  let g = 0;
+  let t = 0;
+  let star = -1; // position in the glob just after the last `*` seen
+  let starT = 0; // position in the type that star's run currently ends at
+  while (t < type.length) {
+    const c = glob[g];
+    if (c === "*") {
+      star = ++g;
+      starT = t;
+    } else if (c !== undefined && (c === "?" || c === type[t])) {
+      g++;
+      t++;
+    } else if (star !== -1) {
+      g = star;
+      t = ++starT;
+    } else return false;
+  }
+  while (glob[g] === "*") g++;
+  return g === glob.length;
 }
 
 export interface CompiledRoute {
@@ -36,12 +56,12 @@ export function sourceMatches(
 }
 
 export function compileRoute(route: Route): CompiledRoute {
-  const patterns = route.events.map(globToRegExp);
-  const any = route.events.includes("*");
+  const globs = route.events;
+  const any = globs.includes("*");
   return {
     route,
     key: `${route.id}@${route.version}`,
-    matchesType: any ? () => true : (type) => patterns.some((p) => p.test(type)),
+    matchesType: any ? () => true : (type) => globs.some((g) => globMatches(g, type)),
     matchesSource: (event) => sourceMatches(route.sources, event),
   };
 }
