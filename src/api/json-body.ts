@@ -1,6 +1,7 @@
 import { isUtf8 } from "node:buffer";
 import type { FastifyInstance } from "fastify";
 import { HookgateError } from "../errors.ts";
+import { jsonDepthError } from "../shared/json-depth.ts";
 
 /** A string anywhere in the value that is not well-formed UTF-16 (a lone surrogate). */
 function hasLoneSurrogate(value: unknown): boolean {
@@ -20,7 +21,8 @@ const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
  * being read with U+FFFD in their place (an event type or a route name silently changed), and so
  * are strings with a lone surrogate escape ("\ud800"): no UTF-8 can carry them, so they would
  * reach Redis's Lua JSON decoder (and every receiver) as something else or not at all. The rest
- * is fastify's own parser, with its __proto__ and constructor checks.
+ * is fastify's own parser, with its __proto__ and constructor checks. Bodies nested deeper than
+ * MAX_JSON_DEPTH are refused before parsing (400).
  */
 export function installJsonParser(app: FastifyInstance): void {
   const parse = app.getDefaultJsonParser("error", "error");
@@ -29,6 +31,11 @@ export function installJsonParser(app: FastifyInstance): void {
     const bytes = body as Buffer;
     if (!isUtf8(bytes)) {
       done(new HookgateError("HG_ERR_BAD_JSON", "The body is not valid UTF-8"), undefined);
+      return;
+    }
+    const tooDeep = jsonDepthError(bytes);
+    if (tooDeep) {
+      done(tooDeep, undefined);
       return;
     }
     const text = bytes.toString("utf8");

@@ -1,6 +1,7 @@
 import { isUtf8 } from "node:buffer";
 import { HookgateError } from "../errors.ts";
 import type { HookgateEvent } from "../events/index.ts";
+import { jsonDepthError } from "../shared/json-depth.ts";
 import { ADAPTERS } from "./adapters/index.ts";
 import type { Source } from "./source-schema.ts";
 import { checkAuth, type IngestInput } from "./verify.ts";
@@ -16,6 +17,8 @@ export function parseJsonBody(raw: Buffer): unknown {
   if (raw.length === 0) throw new HookgateError("HG_ERR_BAD_JSON", "the body is empty");
   // RFC 8259: JSON is UTF-8; other bytes would be read with U+FFFD in their place.
   if (!isUtf8(raw)) throw new HookgateError("HG_ERR_BAD_JSON", "the body is not valid UTF-8");
+  const tooDeep = jsonDepthError(raw);
+  if (tooDeep) throw tooDeep;
   try {
     return JSON.parse(raw.toString("utf8"));
   } catch (err) {
