@@ -16,6 +16,10 @@ export const ErrorCatalog = {
   HG_ERR_REQUEST_TIMEOUT: { status: 408, message: "The request was not received in time" },
   HG_ERR_HEADERS_TOO_LARGE: { status: 431, message: "The request headers are too large" },
   HG_ERR_UNAVAILABLE: { status: 503, message: "Storage is unavailable; nothing was accepted" },
+  HG_ERR_SHUTTING_DOWN: {
+    status: 503,
+    message: "The gateway is shutting down; nothing was accepted, send it again",
+  },
   HG_ERR_INTERNAL: { status: 500, message: "Internal error" },
 } as const satisfies Record<string, { status: number; message: string }>;
 

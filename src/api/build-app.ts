@@ -7,6 +7,7 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from "fastify-type-provider-zod";
+import { HookgateError } from "../errors.ts";
 import { requireAdminToken } from "./auth.ts";
 import { deliveriesApi } from "./deliveries-api.ts";
 import type { ApiDeps } from "./deps.ts";
@@ -42,13 +43,34 @@ function baseApp(deps: ApiDeps, options: BuildAppOptions) {
     requestIdHeader: false,
     frameworkErrors,
     clientErrorHandler,
+    // fastify's own 503 has its own body; refuseWhileClosing answers in the one error shape.
+    return503OnClosing: false,
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandling(app);
+  refuseWhileClosing(app);
   measureHttp(app, deps.metrics);
   return app;
+}
+
+/**
+ * Once close() has begun, a request can still arrive on a connection kept open by one in flight
+ * (keep-alive, pipelining): it is refused before any handler runs, so nothing is half-accepted,
+ * and the connection closes after the answer so the server can finish closing.
+ */
+function refuseWhileClosing(app: FastifyInstance): void {
+  let closing = false;
+  app.addHook("preClose", (done) => {
+    closing = true;
+    done();
+  });
+  app.addHook("onRequest", async (_request, reply) => {
+    if (!closing) return;
+    reply.header("connection", "close");
+    throw new HookgateError("HG_ERR_SHUTTING_DOWN");
+  });
 }
 
 /** What a worker-only process serves, so each one can be probed and scraped: health and metrics. */

@@ -21,6 +21,8 @@ export interface SinkAnswer {
   reset?: boolean;
   /** Send the status and headers, then the body one byte every `intervalMs`. */
   trickle?: { intervalMs: number };
+  /** Answer only once this settles (the test decides when the receiver lets go). */
+  until?: Promise<unknown>;
 }
 
 /** A real HTTP receiver on 127.0.0.1 that records every request and answers as told. */
@@ -70,7 +72,9 @@ export class Sink {
             i++;
           }, trickle.intervalMs);
         };
-        if (answer.delayMs) setTimeout(send, answer.delayMs);
+        const held = answer.until;
+        if (held) void held.then(send, send);
+        else if (answer.delayMs) setTimeout(send, answer.delayMs);
         else send();
       });
     });
