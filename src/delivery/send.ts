@@ -35,16 +35,26 @@ export interface SendOptions {
   excerptBytes: number;
 }
 
-async function readExcerpt(body: AsyncIterable<Buffer>, limit: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    if (size < limit) {
-      chunks.push(chunk.subarray(0, limit - size));
-      size += Math.min(chunk.length, limit - size);
-    }
+/** The first `limit` bytes of a response body, kept as they arrive so a body cut off still shows them. */
+class Excerpt {
+  readonly #chunks: Buffer[] = [];
+  readonly #limit: number;
+  #size = 0;
+
+  constructor(limit: number) {
+    this.#limit = limit;
   }
-  return Buffer.concat(chunks).toString("utf8");
+
+  add(chunk: Buffer): void {
+    if (this.#size >= this.#limit) return;
+    const part = chunk.subarray(0, this.#limit - this.#size);
+    this.#chunks.push(part);
+    this.#size += part.length;
+  }
+
+  text(): string {
+    return Buffer.concat(this.#chunks).toString("utf8");
+  }
 }
 
 export async function sendRequest(req: OutgoingRequest, options: SendOptions): Promise<AttemptResult> {
@@ -53,6 +63,7 @@ export async function sendRequest(req: OutgoingRequest, options: SendOptions): P
   let phase: "headers" | "body" = "headers";
   let statusCode: number | null = null;
   const signal = AbortSignal.timeout(options.timeoutMs);
+  const excerpt = new Excerpt(options.excerptBytes);
   try {
     const res = await request(req.url, {
       method: req.method as Dispatcher.HttpMethod,
@@ -65,13 +76,14 @@ export async function sendRequest(req: OutgoingRequest, options: SendOptions): P
     });
     phase = "body";
     statusCode = res.statusCode;
-    const excerpt = await readExcerpt(res.body, options.excerptBytes);
+    // Read to the end (past the excerpt) so the connection can be reused.
+    for await (const chunk of res.body as AsyncIterable<Buffer>) excerpt.add(chunk);
     return {
       statusCode: res.statusCode,
       errorCode: null,
       errorMessage: null,
       durationMs: elapsed(),
-      responseExcerpt: excerpt,
+      responseExcerpt: excerpt.text(),
       retryAfter: headerOf(res.headers, "retry-after"),
       rateLimit: {
         remaining: headerOf(res.headers, "x-ratelimit-remaining"),
@@ -79,13 +91,14 @@ export async function sendRequest(req: OutgoingRequest, options: SendOptions): P
       },
     };
   } catch (err) {
-    // A status followed by a body that never finishes is kept: the receiver did answer, too slowly.
+    // A status followed by a body that never finishes is kept, with the part of the body that
+    // came: the receiver did answer, too slowly, and what it said is the clue to why.
     return {
       statusCode,
       errorCode: classifyAttemptError(err, phase),
       errorMessage: err instanceof Error ? err.message : String(err),
       durationMs: elapsed(),
-      responseExcerpt: "",
+      responseExcerpt: excerpt.text(),
       retryAfter: null,
       rateLimit: NO_RATE_LIMIT,
     };

@@ -21,6 +21,8 @@ export interface SinkAnswer {
   reset?: boolean;
   /** Send the status and headers, then the body one byte every `intervalMs`. */
   trickle?: { intervalMs: number };
+  /** Send the status, headers and body, then keep the response open: it never ends. */
+  unfinished?: boolean;
   /** Answer only once this settles (the test decides when the receiver lets go). */
   until?: Promise<unknown>;
 }
@@ -55,6 +57,10 @@ export class Sink {
             return;
           }
           res.writeHead(answer.status ?? 200, answer.headers ?? { "content-type": "text/plain" });
+          if (answer.unfinished) {
+            res.write(answer.body ?? "");
+            return;
+          }
           const trickle = answer.trickle;
           if (!trickle) {
             res.end(answer.body ?? "");
