@@ -5,7 +5,15 @@ export { type EnvSource, envRefProblem, envRefsIn, resolveEnvRefs } from "./env-
 export { encodeFormBody, FORM_CONTENT_TYPE } from "./form-body.ts";
 export { BlockedAddressError, createGuardedAgent, isBlockedAddressError } from "./guarded-agent.ts";
 export { receiverOf } from "./receiver.ts";
-export { REDACTED, redactRequest, shownAuth, shownCredential, shownHeaderValue } from "./redact.ts";
+export {
+  REDACTED,
+  redactRequest,
+  restoreRedactedAuth,
+  restoreRedactedHeaders,
+  shownAuth,
+  shownCredential,
+  shownHeaders,
+} from "./redact.ts";
 export {
   isRequestBuildError,
   RequestBuildError,

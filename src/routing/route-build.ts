@@ -1,3 +1,4 @@
+import { restoreRedactedAuth, restoreRedactedHeaders } from "../delivery/redact.ts";
 import { generateSecret } from "../delivery/sign.ts";
 import { HookgateError } from "../errors.ts";
 import { newId } from "../ids.ts";
@@ -41,6 +42,9 @@ export function applyRoutePatch(route: Route, patch: RoutePatch, now = new Date(
   if (target) {
     const { signing, ...rest } = target;
     next.target = { ...route.target, ...definedOnly(rest), signing: { ...route.target.signing } };
+    // A route sent back as an answer showed it keeps the values the answer hid.
+    if (rest.headers) next.target.headers = restoreRedactedHeaders(rest.headers, route.target.headers);
+    if (rest.auth) next.target.auth = restoreRedactedAuth(rest.auth, route.target.auth);
     for (const key of ["auth", "rateLimit", "maxConcurrency"] as const) {
       if (rest[key] === null) delete next.target[key];
     }

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { envRefProblem } from "../delivery/env-refs.ts";
-import { REDACTED, shownAuth, shownHeaderValue } from "../delivery/redact.ts";
+import { REDACTED, shownAuth, shownHeaders } from "../delivery/redact.ts";
 import { signatureHeaderOf } from "../delivery/sign.ts";
 import { TemplateSchema } from "../templates/index.ts";
 
@@ -18,14 +18,12 @@ export const SecretSchema = z
   .string()
   .regex(/^whsec_[A-Za-z0-9+/]{32,88}={0,2}$/, "must be whsec_ followed by base64 of 24 to 64 bytes");
 
-const HeaderNameSchema = z
-  .string()
-  .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "must be an HTTP header name")
-  .refine(
-    (name) =>
-      !/^(content-length|host|transfer-encoding|connection|webhook-(id|timestamp|signature))$/i.test(name),
-    "is set by Hookgate and cannot be overridden",
-  );
+const HeaderNameSyntax = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "must be an HTTP header name");
+const HeaderNameSchema = HeaderNameSyntax.refine(
+  (name) =>
+    !/^(content-length|host|transfer-encoding|connection|webhook-(id|timestamp|signature))$/i.test(name),
+  "is set by Hookgate and cannot be overridden",
+);
 
 // Header values must not carry CR/LF (request splitting) or other control characters.
 // ${ENV_NAME} references are checked here and resolved only when a request is built.
@@ -38,6 +36,13 @@ const HeaderValueSchema = z
     const problem = envRefProblem(value);
     if (problem) ctx.addIssue({ code: "custom", message: problem });
   });
+
+const PublicHeadersSchema = z
+  .array(HeaderNameSyntax)
+  .max(100)
+  .describe(
+    "Names of `headers` whose values are not secret: answers show them. Every other literal header value shows as [redacted] after creation (an ${ENV_NAME} reference shows as written)",
+  );
 
 // Set by Hookgate from the route itself: a signature header in their place would be a lie.
 const SIGNATURE_HEADER_TAKEN = /^(content-type|user-agent|authorization)$/i;
@@ -110,6 +115,7 @@ export const TargetSchema = z
       .record(HeaderNameSchema, HeaderValueSchema)
       .default({})
       .describe("Values may use ${ENV_NAME}, resolved from the gateway's environment at send time"),
+    publicHeaders: PublicHeadersSchema.optional(),
     timeoutMs: z.int().min(100).max(120_000).default(10_000),
     signing: SigningSchema.prefault({}),
     auth: TargetAuthSchema.nullable().optional(),
@@ -244,7 +250,11 @@ export const RoutePatchSchema = z
       .strictObject({
         url: TargetSchema.shape.url.optional(),
         method: z.enum(["POST", "PUT", "PATCH"]).optional(),
-        headers: z.record(HeaderNameSchema, HeaderValueSchema).optional(),
+        headers: z
+          .record(HeaderNameSchema, HeaderValueSchema)
+          .optional()
+          .describe('A "[redacted]" value keeps the stored value of that header'),
+        publicHeaders: PublicHeadersSchema.optional(),
         timeoutMs: z.int().min(100).max(120_000).optional(),
         signing: z
           .strictObject({
@@ -314,7 +324,10 @@ export const RouteOutSchema = z
     target: z.object({
       url: z.string(),
       method: z.string(),
-      headers: z.record(z.string(), z.string()),
+      headers: z
+        .record(z.string(), z.string())
+        .describe("Values show as [redacted] unless public or ${ENV_NAME}"),
+      publicHeaders: z.array(z.string()).optional(),
       timeoutMs: z.int(),
       signing: SigningOutSchema,
       auth: z
@@ -346,7 +359,7 @@ export const RouteOutSchema = z
 export type RouteOut = z.infer<typeof RouteOutSchema>;
 
 export interface RouteOutOptions {
-  /** Show credential-like header values and auth as given (default: as `withSecret`, i.e. creation). */
+  /** Show header values and auth as given (default: as `withSecret`, i.e. creation). */
   credentials?: boolean;
   /** For which rotated-out secrets still sign. */
   now?: number;
@@ -354,18 +367,15 @@ export interface RouteOutOptions {
 
 /**
  * What the API shows of a route. The signing secret only when `withSecret` (creation, rotation);
- * credential-like header values and auth credentials only in the answer that created them, and
- * otherwise as the delivery/redact rules say (an ${ENV_NAME} reference is shown, unresolved).
+ * header values and auth credentials only in the answer that created them, and otherwise as the
+ * delivery/redact rules say (publicHeaders and ${ENV_NAME} references shown, the rest [redacted]).
  */
 export function toRouteOut(route: Route, withSecret = false, options: RouteOutOptions = {}): RouteOut {
   const { previousSecrets, ...rest } = route;
   const { secret, ...signing } = route.target.signing;
   const showCredentials = options.credentials ?? withSecret;
   const now = options.now ?? Date.now();
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(route.target.headers)) {
-    headers[name] = showCredentials ? value : shownHeaderValue(name, value);
-  }
+  const headers = showCredentials ? route.target.headers : shownHeaders(route.target);
   const graceEnds = (previousSecrets ?? []).map((p) => Date.parse(p.expiresAt)).filter((at) => at > now);
   const rotation = graceEnds.length
     ? { secretRotation: { previousSecretExpiresAt: new Date(Math.max(...graceEnds)).toISOString() } }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { beforeEach, describe, it } from "node:test";
+import { exportRoute } from "../../src/cli/export-routes.ts";
 import { useGateway } from "../helpers/fixture.ts";
 
 /*
@@ -79,5 +80,75 @@ describe("deep JSON bodies", () => {
     const source = await createSource();
     assert.equal((await ingest(source.id, inEvent(62))).status, 200);
     await fx.sink.waitFor(2);
+  });
+});
+
+describe("target header values after creation", () => {
+  const SECRETS = {
+    "X-Auth": "auth-literal-1",
+    "X-Session": "session-literal-2",
+    "X-Key": "key-literal-3",
+    "X-Hub-Signature": "sha256=sig-literal-4",
+  };
+  const LITERAL = /-literal-\d|resolved-tenant/;
+  process.env.HG_E2E_CONTAINMENT_TENANT = "resolved-tenant";
+  const headers = { ...SECRETS, "X-Tenant": "${HG_E2E_CONTAINMENT_TENANT}", "X-Team": "ops" };
+
+  it("shows no literal value in GET, list, dry-run or an export unless declared public", async () => {
+    const created = await createRoute({ target: { url: fx.sink.url(), headers, publicHeaders: ["x-team"] } });
+    assert.deepEqual(created.target.headers, headers);
+    const got = await fx.gw.call("GET", `/v1/routes/${created.id}`);
+    const list = await fx.gw.call("GET", "/v1/routes");
+    const event = { type: "messageNew", data: {} };
+    const dryById = await fx.gw.call("POST", "/v1/dry-run", { routeId: created.id, event });
+    const dryUnsaved = await fx.gw.call("POST", "/v1/dry-run", {
+      route: { name: "draft", target: { url: fx.sink.url(), headers } },
+      event,
+    });
+    for (const answer of [got, list, dryById, dryUnsaved]) {
+      assert.equal(answer.status, 200, JSON.stringify(answer.json));
+      assert.doesNotMatch(JSON.stringify(answer.json), LITERAL);
+    }
+    for (const name of Object.keys(SECRETS)) {
+      assert.equal(got.json.target.headers[name], "[redacted]", name);
+      assert.equal(dryById.json.results[0].request.headers[name.toLowerCase()], "[redacted]", name);
+    }
+    assert.equal(got.json.target.headers["X-Tenant"], "${HG_E2E_CONTAINMENT_TENANT}");
+    assert.equal(got.json.target.headers["X-Team"], "ops");
+    assert.equal(dryById.json.results[0].request.headers["x-team"], "ops");
+    // The CLI writes route files from the same answer and names what it could not show.
+    const exported = exportRoute(got.json, "routes/r", {}, "functions");
+    assert.doesNotMatch(JSON.stringify(exported.json), LITERAL);
+    assert.deepEqual(
+      exported.hidden.sort(),
+      Object.keys(SECRETS)
+        .map((n) => `target.headers.${n}`)
+        .sort(),
+    );
+  });
+
+  it("keeps the stored values when a PATCH sends the redacted ones back", async () => {
+    const created = await createRoute({
+      events: ["patched"],
+      target: { url: fx.sink.url(), signing: { scheme: "none" }, headers: SECRETS },
+    });
+    const shown = (await fx.gw.call("GET", `/v1/routes/${created.id}`)).json.target.headers;
+    const patched = await fx.gw.call("PATCH", `/v1/routes/${created.id}`, {
+      name: "renamed",
+      target: { headers: { ...shown, "X-Extra": "new" } },
+    });
+    assert.equal(patched.status, 200, JSON.stringify(patched.json));
+    assert.equal((await fx.gw.call("POST", "/v1/events", { type: "patched", data: {} })).status, 202);
+    const [delivered] = await fx.sink.waitFor(1);
+    for (const [name, value] of Object.entries(SECRETS)) {
+      assert.equal(delivered?.headers[name.toLowerCase()], value, name);
+    }
+    assert.equal(delivered?.headers["x-extra"], "new");
+    const orphan = await fx.gw.call("PATCH", `/v1/routes/${created.id}`, {
+      target: { headers: { "X-Other": "[redacted]" } },
+    });
+    assert.equal(orphan.status, 400);
+    assert.equal(orphan.json.error.code, "HG_ERR_VALIDATION");
+    assert.match(orphan.json.error.message, /target\.headers\.X-Other/);
   });
 });

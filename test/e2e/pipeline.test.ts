@@ -111,14 +111,20 @@ describe("routes API", () => {
     assert.equal(patched.json.target.signing.secret, undefined);
   });
 
-  it("never shows credential headers again after creation", async () => {
+  it("never shows a header value again after creation unless it is declared public", async () => {
     const created = await createRoute({
-      target: { url: fx.sink.url(), headers: { Authorization: "Bearer s3cret", "X-Team": "ops" } },
+      target: {
+        url: fx.sink.url(),
+        headers: { Authorization: "Bearer s3cret", "X-Team": "ops", "X-Note": "hello" },
+        publicHeaders: ["X-Team"],
+      },
     });
     assert.equal(created.target.headers.Authorization, "Bearer s3cret");
+    assert.equal(created.target.headers["X-Note"], "hello");
     const fetched = await fx.gw.call("GET", `/v1/routes/${created.id}`);
     assert.equal(fetched.json.target.headers.Authorization, "[redacted]");
     assert.equal(fetched.json.target.headers["X-Team"], "ops");
+    assert.equal(fetched.json.target.headers["X-Note"], "[redacted]");
   });
 
   it("deletes a route", async () => {

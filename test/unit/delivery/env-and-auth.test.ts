@@ -10,7 +10,14 @@ import {
   redactRequest,
   resolveEnvRefs,
 } from "../../../src/delivery/index.ts";
-import { buildRoute, type Route, RouteInSchema, toRouteOut } from "../../../src/routing/index.ts";
+import type { HookgateError } from "../../../src/errors.ts";
+import {
+  applyRoutePatch,
+  buildRoute,
+  type Route,
+  RouteInSchema,
+  toRouteOut,
+} from "../../../src/routing/index.ts";
 
 function route(target: Record<string, unknown>): Route {
   return buildRoute(
@@ -135,12 +142,18 @@ describe("what answers show of credentials", () => {
       "X-Token": "${HG_TEST_TOKEN}",
       "X-Tenant": "${HG_TEST_TENANT}",
       "X-Team": "ops",
+      "X-Auth": "literal-auth",
+      "X-Session": "literal-session",
+      "X-Key": "literal-key-2",
+      "X-Hub-Signature": "sha1=literal-sig",
+      "X-Region": "eu",
     },
+    publicHeaders: ["x-team", "X-Region"],
     auth: null,
   });
   const env = { HG_TEST_TOKEN: "resolved-token", HG_TEST_TENANT: "resolved-tenant" };
 
-  it("the dry-run's request shows references unresolved and literal credentials redacted", () => {
+  it("the dry-run's request shows references unresolved and every literal not declared public redacted", () => {
     const req = buildRequest(r, payload, Date.now(), env);
     assert.equal(req.headers["x-tenant"], "resolved-tenant");
     const shown = redactRequest(req, r);
@@ -149,7 +162,11 @@ describe("what answers show of credentials", () => {
     assert.equal(shown.headers["x-token"], "${HG_TEST_TOKEN}");
     assert.equal(shown.headers["x-tenant"], "${HG_TEST_TENANT}");
     assert.equal(shown.headers["x-team"], "ops");
-    assert.doesNotMatch(JSON.stringify(shown), /resolved-|literal-key/);
+    assert.equal(shown.headers["x-region"], "eu");
+    for (const name of ["x-auth", "x-session", "x-key", "x-hub-signature"]) {
+      assert.equal(shown.headers[name], REDACTED, name);
+    }
+    assert.doesNotMatch(JSON.stringify(shown), /resolved-|literal-/);
   });
 
   it("the route API shows the same", () => {
@@ -160,7 +177,45 @@ describe("what answers show of credentials", () => {
       "X-Token": "${HG_TEST_TOKEN}",
       "X-Tenant": "${HG_TEST_TENANT}",
       "X-Team": "ops",
+      "X-Auth": REDACTED,
+      "X-Session": REDACTED,
+      "X-Key": REDACTED,
+      "X-Hub-Signature": REDACTED,
+      "X-Region": "eu",
     });
+    assert.deepEqual(out.target.publicHeaders, ["x-team", "X-Region"]);
+  });
+
+  it("a PATCH that sends the redacted value back keeps the stored one", () => {
+    const shown = toRouteOut(r).target;
+    const patched = applyRoutePatch(r, {
+      target: { headers: { ...shown.headers, "x-auth": REDACTED, "X-Team": "dev" } },
+    });
+    assert.deepEqual(patched.target.headers, {
+      ...r.target.headers,
+      "x-auth": "literal-auth",
+      "X-Team": "dev",
+    });
+    const bearer = route({ auth: { type: "bearer", token: "literal-token" } });
+    const kept = applyRoutePatch(bearer, { target: { auth: { type: "bearer", token: REDACTED } } });
+    assert.deepEqual(kept.target.auth, { type: "bearer", token: "literal-token" });
+    const basic = route({ auth: { type: "basic", username: "u", password: "literal-pw" } });
+    const renamed = applyRoutePatch(basic, {
+      target: { auth: { type: "basic", username: "v", password: REDACTED } },
+    });
+    assert.deepEqual(renamed.target.auth, { type: "basic", username: "v", password: "literal-pw" });
+  });
+
+  it("a redacted value with nothing stored under its name is a 400", () => {
+    for (const target of [
+      { headers: { "X-New": REDACTED } },
+      { auth: { type: "basic" as const, username: "u", password: REDACTED } },
+    ]) {
+      assert.throws(
+        () => applyRoutePatch(r, { target }),
+        (err: HookgateError) => err.code === "HG_ERR_VALIDATION" && /nothing is stored/.test(err.message),
+      );
+    }
   });
 
   it("auth: references shown, literal secrets redacted, in both", () => {
