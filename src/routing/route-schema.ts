@@ -2,6 +2,7 @@ import { z } from "zod";
 import { envRefProblem } from "../delivery/env-refs.ts";
 import { REDACTED, shownAuth, shownHeaders } from "../delivery/redact.ts";
 import { signatureHeaderOf } from "../delivery/sign.ts";
+import { DisplayNameSchema } from "../shared/display-name.ts";
 import { TemplateSchema } from "../templates/index.ts";
 
 export { REDACTED };
@@ -209,7 +210,7 @@ export const BatchSchema = z
   .describe('Send {"events": [...]} with up to maxEvents bodies, at most maxWaitMs after the first');
 
 const routeFields = {
-  name: z.string().trim().min(1).max(200),
+  name: DisplayNameSchema,
   enabled: z.boolean().default(true),
   events: z.array(EventGlobSchema).min(1).max(100).default(["*"]),
   sources: SourcesSchema.optional(),

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { generateSecret } from "../delivery/sign.ts";
 import { HookgateError } from "../errors.ts";
 import { newId } from "../ids.ts";
+import { DisplayNameSchema } from "../shared/display-name.ts";
 
 /** The systems Hookgate takes webhooks from, each with its own body shape and authentication. */
 export const SOURCE_KINDS = [
@@ -73,7 +74,7 @@ const SecretInSchema = z
   // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
   .regex(/^[^\x00-\x1f\x7f]+$/, "must not contain control characters");
 
-const NameSchema = z.string().trim().min(1).max(200);
+const NameSchema = DisplayNameSchema;
 
 export const SourceInSchema = z
   .strictObject({

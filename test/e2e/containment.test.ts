@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { beforeEach, describe, it } from "node:test";
 import { exportRoute } from "../../src/cli/export-routes.ts";
 import { useGateway } from "../helpers/fixture.ts";
+import { parseProm } from "../helpers/prometheus.ts";
 
 /*
  * Issue 16's findings outside the sandbox, each against the real gateway: inputs that froze the
@@ -150,5 +151,42 @@ describe("target header values after creation", () => {
     assert.equal(orphan.status, 400);
     assert.equal(orphan.json.error.code, "HG_ERR_VALIDATION");
     assert.match(orphan.json.error.message, /target\.headers\.X-Other/);
+  });
+});
+
+describe("names and labels that spoof", () => {
+  it("refuses NUL and bidi overrides in route and source names, on create and on PATCH", async () => {
+    const route = await createRoute();
+    const source = await createSource();
+    for (const name of ["billing\u0000", "in\u202Eliob.exe", "a\u2066b"]) {
+      const answers = [
+        await fx.gw.call("POST", "/v1/routes", { name, target: { url: fx.sink.url() } }),
+        await fx.gw.call("PATCH", `/v1/routes/${route.id}`, { name }),
+        await fx.gw.call("POST", "/v1/sources", { name, kind: "generic" }),
+        await fx.gw.call("PATCH", `/v1/sources/${source.id}`, { name }),
+      ];
+      for (const res of answers) {
+        assert.equal(res.status, 400, JSON.stringify(res.json));
+        assert.equal(res.json.error.code, "HG_ERR_VALIDATION");
+        const detail = res.json.error.details.find((d: { path: string }) => d.path === "name");
+        assert.match(detail?.message ?? "", /control characters.*bidirectional/, JSON.stringify(res.json));
+      }
+    }
+    assert.equal((await fx.gw.call("GET", `/v1/routes/${route.id}`)).json.name, "r");
+  });
+
+  it("shows an event type's NUL and bidi override in /metrics as escapes", async () => {
+    const type = "message\u0000New\u202Etxt";
+    assert.equal((await fx.gw.call("POST", "/v1/events", { type, data: {} })).status, 202);
+    const res = await fx.gw.app.inject({
+      url: "/metrics",
+      headers: { authorization: `Bearer ${fx.gw.token}` },
+    });
+    assert.equal(res.statusCode, 200);
+    assert.ok(!res.body.includes("\u0000") && !res.body.includes("\u202E"));
+    const types = parseProm(res.body)
+      .filter((s) => s.name === "hookgate_events_received_total")
+      .map((s) => s.labels.type);
+    assert.ok(types.includes("message\\u0000New\\u202etxt"), JSON.stringify(types));
   });
 });

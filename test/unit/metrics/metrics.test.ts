@@ -34,6 +34,14 @@ describe("LabelLimit", () => {
       ["a", "b", OTHER_LABEL, "a", OTHER_LABEL, "b"],
     );
   });
+
+  it("shows control and bidirectional characters as escapes", () => {
+    const limit = new LabelLimit(10);
+    assert.equal(limit.value("message\u0000New"), "message\\u0000New");
+    assert.equal(limit.value("bounce\u202Egpj.exe"), "bounce\\u202egpj.exe");
+    assert.equal(limit.value("a\u2066b\u0085c\u007f"), "a\\u2066b\\u0085c\\u007f");
+    assert.equal(limit.value("messageNew é 😀"), "messageNew é 😀");
+  });
 });
 
 describe("observeWalk", () => {
