@@ -88,6 +88,17 @@ export function decideAfterAttempt(
     return { kind: "failed", reason, disableRoute: false };
   }
   if (statusCode === 410) return { kind: "failed", reason: "HTTP 410 Gone", disableRoute: true };
+  // A redirect is never followed (its Location was not checked against the address policy, and
+  // Standard Webhooks counts it as a failure) and it does not heal by waiting: the same URL
+  // answers the same 3xx on every retry, for days, while a FIFO lane waits behind it. It fails
+  // at once so the route's owner fixes the URL and redrives.
+  if (statusCode !== null && statusCode >= 300 && statusCode < 400) {
+    return {
+      kind: "failed",
+      reason: `${reason} (redirect not followed, not retried: update the target URL)`,
+      disableRoute: false,
+    };
+  }
   if (statusCode === 404 && (policy.receiver === "slack" || policy.receiver === "discord")) {
     return {
       kind: "failed",

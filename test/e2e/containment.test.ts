@@ -3,6 +3,7 @@ import { beforeEach, describe, it } from "node:test";
 import { exportRoute } from "../../src/cli/export-routes.ts";
 import { useGateway } from "../helpers/fixture.ts";
 import { parseProm } from "../helpers/prometheus.ts";
+import { waitUntil } from "../helpers/wait.ts";
 
 /*
  * Issue 16's findings outside the sandbox, each against the real gateway: inputs that froze the
@@ -188,5 +189,32 @@ describe("names and labels that spoof", () => {
       .filter((s) => s.name === "hookgate_events_received_total")
       .map((s) => s.labels.type);
     assert.ok(types.includes("message\\u0000New\\u202etxt"), JSON.stringify(types));
+  });
+});
+
+describe("a 3xx answer", () => {
+  it("is not followed and fails at once, without retries (301, 302, 307)", async () => {
+    const route = await createRoute({ events: ["moved"], retry: { scheduleMs: [50, 50, 50] } });
+    const elsewhere = fx.sink.url("/elsewhere");
+    fx.sink.respond = (req) =>
+      req.url === "/hook"
+        ? { status: Number(JSON.parse(req.body).data.status), headers: { location: elsewhere } }
+        : { status: 200 };
+    for (const status of [301, 302, 307]) {
+      assert.equal((await fx.gw.call("POST", "/v1/events", { type: "moved", data: { status } })).status, 202);
+    }
+    const failed = await waitUntil(async () => {
+      const { json } = await fx.gw.call("GET", `/v1/deliveries?routeId=${route.id}&status=failed`);
+      return json.deliveries.length === 3 ? json.deliveries : undefined;
+    });
+    for (const d of failed) {
+      assert.equal(d.attemptCount, 1, JSON.stringify(d));
+      assert.match(d.error.message, /redirect not followed/);
+    }
+    // Failed is final: nothing more can be sent for them. The sink saw each once, never the Location.
+    assert.deepEqual(
+      fx.sink.requests.map((r) => r.url),
+      ["/hook", "/hook", "/hook"],
+    );
   });
 });

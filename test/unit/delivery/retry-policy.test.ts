@@ -33,8 +33,15 @@ describe("decideAfterAttempt", () => {
     assert.match((last as { reason: string }).reason, /retries exhausted/);
   });
 
-  it("treats 3xx as a failure to retry, never as success", () => {
-    assert.equal(decideAfterAttempt(1, ok(302), policy, now, mid).kind, "retry");
+  it("fails a 3xx at once, never as success and never retried, whatever on4xx says", () => {
+    for (const s of [300, 301, 302, 303, 304, 307, 308]) {
+      for (const on4xx of [false, true]) {
+        const d = decideAfterAttempt(1, ok(s), { ...policy, on4xx }, now, mid);
+        assert.equal(d.kind, "failed", `${s}`);
+        assert.match((d as { reason: string }).reason, new RegExp(`^HTTP ${s} \\(redirect not followed`));
+        assert.equal((d as { disableRoute: boolean }).disableRoute, false);
+      }
+    }
   });
 
   it("does not retry 4xx except 408, 425 and 429, unless the route asks", () => {
