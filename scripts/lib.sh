@@ -48,6 +48,101 @@ ensure_redis_server() {
   # The package starts a system service on 6379; Hookgate runs its own server, so leave that one alone.
 }
 
+# The embedded Redis of `npm start` belongs to this checkout: it listens only on a unix socket in
+# this checkout's .data/redis (no TCP port another checkout could answer on or find), and it is
+# known by its pid file there. Another checkout has its own directory, so its own server.
+REDIS_DIR="$ROOT/.data/redis"
+REDIS_SOCK="$REDIS_DIR/redis.sock"
+REDIS_PIDFILE="$REDIS_DIR/redis.pid"
+REDIS_LOG="$REDIS_DIR/redis.log"
+
+redis_answers() { [ "$(redis-cli -s "$REDIS_SOCK" ping 2>/dev/null)" = "PONG" ]; }
+
+# The pid in .data/redis/redis.pid, when it is a live redis-server working in this checkout's
+# .data/redis (a pid file left by a crash may name a recycled pid of another process).
+embedded_redis_pid() {
+  local pid dir
+  [ -f "$REDIS_PIDFILE" ] || return 1
+  pid="$(tr -dc 0-9 <"$REDIS_PIDFILE")"
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+  [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "redis-server" ] || return 1
+  dir="$(cd "$REDIS_DIR" && pwd -P)"
+  [ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" = "$dir" ] || return 1
+  echo "$pid"
+}
+
+redis_never_answered() {
+  log "redis-server did not answer on $REDIS_SOCK; its log is $REDIS_LOG:"
+  tail -n 20 "$REDIS_LOG" >&2 2>/dev/null || true
+  exit 1
+}
+
+# Reuses this checkout's running server or starts one; sets REDIS_URL to its socket.
+start_embedded_redis() {
+  local pid
+  mkdir -p "$REDIS_DIR"
+  # sun_path holds 107 bytes: a deeper checkout cannot have its socket there.
+  if [ "${#REDIS_SOCK}" -gt 107 ]; then
+    log "the socket path $REDIS_SOCK is longer than a unix socket allows (107 bytes):"
+    log "clone to a shorter path, or run your own Redis and set REDIS_URL"
+    exit 1
+  fi
+  if pid="$(embedded_redis_pid)"; then
+    log "using this checkout's redis-server (pid $pid) on $REDIS_SOCK"
+  elif redis_answers; then
+    # Its socket is in our directory, but the pid file does not name it: starting a second server
+    # would take over the socket while both write the same AOF files.
+    log "a redis-server answers on $REDIS_SOCK but $REDIS_PIDFILE does not name it:"
+    log "stop it (redis-cli -s $REDIS_SOCK shutdown) and run npm start again"
+    exit 1
+  else
+    rm -f "$REDIS_PIDFILE"
+    log "starting redis-server on $REDIS_SOCK (data and log in .data/redis)"
+    redis-server --port 0 --unixsocket "$REDIS_SOCK" --unixsocketperm 700 --dir "$REDIS_DIR" \
+      --appendonly yes --appendfsync always --maxmemory-policy noeviction --daemonize yes \
+      --pidfile "$REDIS_PIDFILE" --logfile "$REDIS_LOG" || redis_never_answered
+  fi
+  # Loading a large AOF takes a while (PING answers LOADING until then); a server that died is
+  # not waited for.
+  for _ in $(seq 1 300); do
+    redis_answers && break
+    if [ -f "$REDIS_PIDFILE" ] && ! embedded_redis_pid >/dev/null; then redis_never_answered; fi
+    sleep 0.1
+  done
+  redis_answers || redis_never_answered
+  REDIS_URL="redis://localhost?path=$(node -e 'process.stdout.write(encodeURIComponent(process.argv[1]))' "$REDIS_SOCK")"
+  export REDIS_URL
+}
+
+# Stops this checkout's embedded redis-server (SHUTDOWN: the AOF is flushed first).
+stop_embedded_redis() {
+  local pid clients
+  pid="$(embedded_redis_pid)" || pid=""
+  if [ -z "$pid" ]; then
+    if ! redis_answers; then
+      log "no redis-server of this checkout is running"
+      return 0
+    fi
+    # On our socket, so ours, though its pid file is gone.
+    pid="$(redis-cli -s "$REDIS_SOCK" info server | tr -d '\r' | sed -n 's/^process_id://p')"
+  fi
+  clients="$(redis-cli -s "$REDIS_SOCK" info clients 2>/dev/null | tr -d '\r' | sed -n 's/^connected_clients://p')"
+  if [ "${clients:-1}" -gt 1 ] && [ "${1:-}" != "--force" ]; then
+    # Besides this redis-cli: a gateway of this checkout is still connected.
+    log "redis-server (pid $pid) still has $((clients - 1)) other client(s), a gateway of this checkout?"
+    log "stop it first (Ctrl-C in its terminal), or: npm run stop -- --force"
+    exit 1
+  fi
+  log "stopping redis-server (pid $pid) on $REDIS_SOCK"
+  redis-cli -s "$REDIS_SOCK" shutdown >/dev/null 2>&1 || kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 300); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.1
+  done
+  log "redis-server (pid $pid) did not stop within 30 s; see $REDIS_LOG"
+  exit 1
+}
+
 ensure_chromium() {
   # The playground's browser test drives Debian's chromium (test/e2e/playground.test.ts).
   if [ -x /usr/bin/chromium ]; then return 0; fi
