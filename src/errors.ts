@@ -12,10 +12,18 @@ export const ErrorCatalog = {
   HG_ERR_UNAUTHORIZED: { status: 401, message: "Missing or invalid bearer token" },
   HG_ERR_NOT_FOUND: { status: 404, message: "Not found" },
   HG_ERR_CONFLICT: { status: 409, message: "Conflict" },
+  HG_ERR_EVENT_GONE: {
+    status: 409,
+    message: "The delivery has no body and its event is no longer kept, so it cannot be sent",
+  },
   HG_ERR_BODY_TOO_LARGE: { status: 413, message: "The body is larger than the configured limit" },
   HG_ERR_REQUEST_TIMEOUT: { status: 408, message: "The request was not received in time" },
   HG_ERR_HEADERS_TOO_LARGE: { status: 431, message: "The request headers are too large" },
   HG_ERR_UNAVAILABLE: { status: 503, message: "Storage is unavailable; nothing was accepted" },
+  HG_ERR_STORAGE_FULL: {
+    status: 503,
+    message: "Redis is out of memory (maxmemory); nothing was accepted, send it again later",
+  },
   HG_ERR_SHUTTING_DOWN: {
     status: 503,
     message: "The gateway is shutting down; nothing was accepted, send it again",

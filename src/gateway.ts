@@ -14,7 +14,7 @@ import {
   FifoLanes,
   TargetState,
 } from "./queue/index.ts";
-import { RouteStore, RouteTable } from "./routing/index.ts";
+import { RouteStore, RouteTable, routeStateOf } from "./routing/index.ts";
 import { createSandbox } from "./sandbox/index.ts";
 import { createBlockingRedis, createRedis, waitForRedis } from "./shared/redis.ts";
 import { redisKeys } from "./shared/redis-keys.ts";
@@ -49,6 +49,7 @@ export async function startGateway(config: Config, options: GatewayOptions): Pro
   const redis = createRedis(config.REDIS_URL);
   await waitForRedis(redis);
   const store = new RouteStore(redis, keys);
+  await store.syncStates();
   const routes = new RouteTable(store);
   const sandbox = createSandbox({
     mode: config.HOOKGATE_SANDBOX,
@@ -114,6 +115,7 @@ export async function startGateway(config: Config, options: GatewayOptions): Pro
   if (runWorkers) {
     // One per process: the walker's direct first attempts and the worker's share its lanes.
     const runner = new AttemptRunner({
+      routes: store,
       targets: new TargetState(redis, keys, {
         failureThreshold: config.HOOKGATE_BREAKER_FAILURES,
         cooldownMs: config.HOOKGATE_BREAKER_COOLDOWN_MS,
@@ -157,6 +159,14 @@ export async function startGateway(config: Config, options: GatewayOptions): Pro
       lockMs: config.HOOKGATE_LOCK_MS,
       onDeferred: (reason) => metrics.deferred(deferReasonOf(reason)),
     });
+  }
+
+  if (runWorkers) {
+    // Held deliveries of routes that are on (a release cut short by a crash) go now.
+    void (async () => {
+      for (const route of await store.list())
+        if (routeStateOf(route) === "on") await scheduler.releaseHeld(route);
+    })().catch((err) => options.onWorkerError?.(err));
   }
 
   return {

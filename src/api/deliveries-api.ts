@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { DeliveryOutSchema, DeliveryStatusSchema } from "../delivery-log/index.ts";
+import { type Delivery, DeliveryOutSchema, DeliveryStatusSchema } from "../delivery-log/index.ts";
 import { HookgateError } from "../errors.ts";
+import { needsRewalk, rewalk } from "../walk/index.ts";
 import type { ApiDeps } from "./deps.ts";
 import { ErrorBodySchema } from "./schemas.ts";
 
@@ -16,6 +17,11 @@ const RedriveAnswer = z
   .object({
     redriven: z.int().describe("Failed deliveries queued again"),
     scanned: z.int().describe("Deliveries of the route looked at in the time range"),
+    notSent: z
+      .array(z.object({ deliveryId: z.string(), code: z.string(), message: z.string() }))
+      .describe(
+        "Failed deliveries whose walk made no body and that could not be walked again (the first 100): their event is gone, or the route's current version still fails or no longer takes it",
+      ),
   })
   .meta({ id: "RedriveResult" });
 const ListQuery = z.strictObject({
@@ -80,9 +86,22 @@ export const deliveriesApi =
       },
       handler: async (request, reply) => {
         const { id } = request.params;
+        const found = await log.get(id, false);
+        if (!found) throw new HookgateError("HG_ERR_NOT_FOUND", `delivery ${id} does not exist`);
+        if (found.status === "held") {
+          throw new HookgateError(
+            "HG_ERR_CONFLICT",
+            `delivery ${id} is held while its route is turned off: turn the route on to send it`,
+          );
+        }
+        if (found.status === "failed" || found.status === "succeeded") {
+          const problem = await walkAgainIfNeeded(found);
+          if (problem) throw problem;
+        }
         const n = await log.requeue(id);
         if (n === -1) throw new HookgateError("HG_ERR_NOT_FOUND", `delivery ${id} does not exist`);
         if (n === 0) throw new HookgateError("HG_ERR_CONFLICT", `delivery ${id} is still in progress`);
+        if (n === -2) throw new HookgateError("HG_ERR_CONFLICT", `delivery ${id} is held by its route`);
         const d = await log.get(id);
         if (!d) throw new HookgateError("HG_ERR_NOT_FOUND", `delivery ${id} does not exist`);
         const route = await deps.store.get(d.routeId);
@@ -90,6 +109,24 @@ export const deliveriesApi =
         return reply.code(202).send(d);
       },
     });
+
+    /**
+     * A delivery whose walk made no body is walked again with its route's current version before
+     * it is sent; answers why it cannot be (the record keeps the new walk's error), or null.
+     */
+    async function walkAgainIfNeeded(d: Delivery): Promise<HookgateError | null> {
+      if (!needsRewalk(d)) return null;
+      const result = await rewalk(d, await deps.routes.byId(d.routeId), deps.sandbox);
+      if (result.ok) {
+        await log.rewalked(d.id, result);
+        return null;
+      }
+      if (result.code === "HG_ERR_EVENT_GONE") return new HookgateError("HG_ERR_EVENT_GONE", result.message);
+      await log.rewalked(d.id, result);
+      return new HookgateError("HG_ERR_CONFLICT", `delivery ${d.id} cannot be sent: ${result.message}`, [
+        { path: "walk", message: `${result.code}: ${result.message}` },
+      ]);
+    }
 
     app.post("/routes/:id/redrive", {
       schema: {
@@ -111,8 +148,17 @@ export const deliveriesApi =
         }
         let redriven = 0;
         let scanned = 0;
-        for await (const ids of log.idsOfRoute(route.id, sinceMs, untilMs)) {
-          scanned += ids.length;
+        const notSent: { deliveryId: string; code: string; message: string }[] = [];
+        for await (const page of log.idsOfRoute(route.id, sinceMs, untilMs)) {
+          scanned += page.length;
+          // Failed walks are walked again first; those that still make no body are not sent.
+          const ids: string[] = [];
+          for (const [i, d] of (await log.getMany(page)).entries()) {
+            const problem = d?.status === "failed" ? await walkAgainIfNeeded(d) : null;
+            if (problem && d)
+              notSent.push({ deliveryId: d.id, code: problem.code, message: problem.message });
+            else ids.push(page[i] as string);
+          }
           const counts = await log.requeueFailed(ids);
           // One read for the page's requeued records, not one per delivery.
           const requeued = ids.flatMap((id, i) => ((counts[i] ?? 0) > 0 ? [{ id, n: counts[i] ?? 0 }] : []));
@@ -124,7 +170,7 @@ export const deliveriesApi =
             redriven++;
           }
         }
-        return reply.code(202).send({ redriven, scanned });
+        return reply.code(202).send({ redriven, scanned, notSent: notSent.slice(0, 100) });
       },
     });
   };

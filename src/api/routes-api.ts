@@ -13,6 +13,7 @@ import {
   RouteOutSchema,
   RoutePatchSchema,
   rotateRouteSecret,
+  routeStateOf,
   toRouteOut,
 } from "../routing/index.ts";
 import { requestOf, walkEvent } from "../walk/index.ts";
@@ -127,6 +128,10 @@ export const routesApi =
         const next = applyRoutePatch(current, request.body);
         checkRouteContent(next, deps);
         await store.replace(next);
+        // Turned on: what it held while off goes now, in order (stored first, so no new
+        // delivery is held from here on).
+        if (routeStateOf(next) === "on" && routeStateOf(current) !== "on")
+          await deps.scheduler.releaseHeld(next);
         const secretChanged = next.target.signing.secret !== current.target.signing.secret;
         return toRouteOut(next, secretChanged, { credentials: false });
       },
@@ -140,10 +145,33 @@ export const routesApi =
         response: { 204: z.null(), ...errors },
       },
       handler: async (request, reply) => {
-        if (!(await store.delete(request.params.id))) {
-          throw new HookgateError("HG_ERR_NOT_FOUND", `route ${request.params.id} does not exist`);
-        }
+        const { id } = request.params;
+        if (!(await store.delete(id)))
+          throw new HookgateError("HG_ERR_NOT_FOUND", `route ${id} does not exist`);
+        await deps.log.dropHeld(id, { code: "HG_ERR_ROUTE_DELETED", message: `route ${id} was deleted` });
+        // Requests already on their way are answered before this one is: after it, nothing goes out.
+        await store.untilSendsDone(id);
         return reply.code(204).send(null);
+      },
+    });
+
+    app.post("/routes/:id/held/drop", {
+      schema: {
+        summary: "Drop the route's held deliveries",
+        description:
+          "Ends every delivery the route holds (it is turned off) as failed with HG_ERR_HELD_DROPPED, instead of sending them when it is turned on again.",
+        tags: ["routes"],
+        params: IdParams,
+        body: z.null().optional(),
+        response: { 200: z.object({ dropped: z.int() }).meta({ id: "HeldDropped" }), ...errors },
+      },
+      handler: async (request) => {
+        const route = await store.require(request.params.id);
+        const dropped = await deps.log.dropHeld(route.id, {
+          code: "HG_ERR_HELD_DROPPED",
+          message: `dropped by request while route ${route.id} was turned off`,
+        });
+        return { dropped };
       },
     });
 

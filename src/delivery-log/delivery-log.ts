@@ -28,10 +28,10 @@ const CREATE = `
 local now, retention, max, prefix = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3]), ARGV[4]
 local nack = tonumber(ARGV[6])
 local out, touched = {}, {}
-local a, k = 7 + nack, 3
+local a, k = 7 + nack, 4
 while a <= #ARGV do
   local status, attempt, id, n = ARGV[a], ARGV[a + 1], ARGV[a + 2], tonumber(ARGV[a + 3])
-  local record, byRoute, attempts = KEYS[k], KEYS[k + 1], KEYS[k + 2]
+  local record, byRoute, attempts, held = KEYS[k], KEYS[k + 1], KEYS[k + 2], KEYS[k + 3]
   if redis.call('EXISTS', record) == 1 then
     out[#out + 1] = (redis.call('HGET', record, 'status') == 'pending') and 1 or 0
   else
@@ -44,10 +44,21 @@ while a <= #ARGV do
     redis.call('ZADD', KEYS[2], now, id)
     redis.call('ZADD', byRoute, now, id)
     touched[byRoute] = true
+    if status == 'held' then
+      -- Held only while its route still holds: turned on (or dropping, or deleted) since the
+      -- walk read it, it goes to the queue, where the attempt sees the route as it is now.
+      if redis.call('HGET', KEYS[3], redis.call('HGET', record, 'routeId')) == 'hold' then
+        redis.call('ZADD', held, 0, redis.call('HGET', record, 'order') .. '|' .. id)
+        redis.call('EXPIRE', held, retention)
+      else
+        status = 'pending'
+        redis.call('HSET', record, 'status', status)
+      end
+    end
     out[#out + 1] = (status == 'pending') and 1 or 2
   end
   a = a + 4 + n
-  k = k + 3
+  k = k + 4
 end
 local cutoff = now - tonumber(retention) * 1000
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', cutoff)
@@ -55,7 +66,7 @@ local over = redis.call('ZCARD', KEYS[2]) - max
 if over > 0 then
   for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, over - 1)) do
     local st = redis.call('HGET', prefix .. id, 'status')
-    if st ~= 'pending' and st ~= 'retrying' then
+    if st ~= 'pending' and st ~= 'retrying' and st ~= 'held' then
       redis.call('DEL', prefix .. id, prefix .. id .. ':attempts')
     end
   end
@@ -74,10 +85,11 @@ return out`;
 
 // KEYS: record. ARGV: now, only failed (1/0). Moves a finished delivery back to pending for a
 // manual retry. Returns the new manual-retry count, 0 when it is still in flight (or, with
-// only-failed, did not fail), -1 when it does not exist.
+// only-failed, did not fail), -1 when it does not exist, -2 when it is held by its route.
 const REQUEUE = `
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return -1 end
+if status == 'held' then return -2 end
 if status == 'pending' or status == 'retrying' then return 0 end
 if ARGV[2] == '1' and status ~= 'failed' then return 0 end
 -- A new run: its retry schedule counts from the attempts made so far.
@@ -96,6 +108,51 @@ redis.call('HINCRBY', KEYS[1], 'attemptCount', 1)
 redis.call('EXPIRE', KEYS[1], ARGV[6])
 redis.call('EXPIRE', KEYS[2], ARGV[6])
 return 1`;
+
+// KEYS: record, route states, held index. ARGV: routeId, now. A pending or retrying delivery
+// whose route holds is marked held (kept in order in the held index). Answers the route's state
+// ('deleted' when it is gone); only 'hold' changed anything. Atomic with the state, so a
+// delivery is never held after its route was turned on and its held ones released.
+const HOLD = `
+local state = redis.call('HGET', KEYS[2], ARGV[1]) or 'deleted'
+if state ~= 'hold' then return state end
+local status = redis.call('HGET', KEYS[1], 'status')
+if status ~= 'pending' and status ~= 'retrying' then return state end
+redis.call('HSET', KEYS[1], 'status', 'held', 'updatedAt', ARGV[2], 'nextAttemptAt', 'null')
+redis.call('ZADD', KEYS[3], 0, (redis.call('HGET', KEYS[1], 'order') or '') .. '|' .. redis.call('HGET', KEYS[1], 'id'))
+redis.call('EXPIRE', KEYS[3], redis.call('TTL', KEYS[1]))
+return state`;
+
+// KEYS: held index. ARGV: record prefix, now, members. Takes the members off the index and
+// moves those still held back to pending. Called after their jobs were queued: a job that runs
+// first finds its delivery held on a route that is on, and sends it all the same.
+const RELEASE = `
+for i = 3, #ARGV do
+  redis.call('ZREM', KEYS[1], ARGV[i])
+  local record = ARGV[1] .. string.match(ARGV[i], '|(.+)$')
+  if redis.call('HGET', record, 'status') == 'held' then
+    redis.call('HSET', record, 'status', 'pending', 'updatedAt', ARGV[2])
+  end
+end
+return 1`;
+
+// KEYS: held index. ARGV: record prefix, count, now, error JSON. Ends up to count held
+// deliveries as failed with the given error; answers {members taken off the index, ended}.
+const DROP = `
+local n = 0
+local members = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[2]) - 1)
+for _, member in ipairs(members) do
+  redis.call('ZREM', KEYS[1], member)
+  local record = ARGV[1] .. string.match(member, '|(.+)$')
+  if redis.call('HGET', record, 'status') == 'held' then
+    redis.call('HSET', record, 'status', 'failed', 'updatedAt', ARGV[3], 'error', ARGV[4])
+    n = n + 1
+  end
+end
+return {#members, n}`;
+
+/** Held deliveries released or dropped per script call. */
+const HELD_CHUNK = 500;
 
 /** Deliveries recorded per script call. */
 const CREATE_CHUNK = 200;
@@ -117,6 +174,9 @@ export class DeliveryLog {
   readonly #create: RedisScript;
   readonly #requeue: RedisScript;
   readonly #recordAttempt: RedisScript;
+  readonly #hold: RedisScript;
+  readonly #release: RedisScript;
+  readonly #drop: RedisScript;
   /** Attempts recorded in the same tick share one pipeline (many deliveries finish together). */
   readonly #attempts: Batcher<{ keys: string[]; args: (string | number)[] }>;
 
@@ -126,6 +186,9 @@ export class DeliveryLog {
     this.#create = defineScript(redis, "hgCreateDeliveries", null, CREATE);
     this.#requeue = defineScript(redis, "hgRequeueDelivery", 1, REQUEUE);
     this.#recordAttempt = defineScript(redis, "hgRecordAttempt", 2, RECORD_ATTEMPT);
+    this.#hold = defineScript(redis, "hgHoldDelivery", 3, HOLD);
+    this.#release = defineScript(redis, "hgReleaseHeld", 1, RELEASE);
+    this.#drop = defineScript(redis, "hgDropHeld", 1, DROP);
     this.#keys = keys;
     this.#retentionS = retentionS;
     this.#attempts = new Batcher(async (items) => {
@@ -156,7 +219,7 @@ export class DeliveryLog {
       return out;
     }
     const at = now.toISOString();
-    const keys = [this.#keys.events, this.#keys.deliveriesAll];
+    const keys = [this.#keys.events, this.#keys.deliveriesAll, this.#keys.routeStates];
     const args: (string | number)[] = [
       now.getTime(),
       this.#retentionS,
@@ -168,7 +231,7 @@ export class DeliveryLog {
     ];
     for (const d of deliveries) {
       const first = d.firstAttempt;
-      const status: DeliveryStatus = d.error ? "failed" : (first?.status ?? "pending");
+      const status: DeliveryStatus = d.error ? "failed" : d.held ? "held" : (first?.status ?? "pending");
       const error = d.error ?? first?.error ?? null;
       // The order of the record's fields is the order of this list (HSET of the pairs).
       const fields = [
@@ -202,11 +265,14 @@ export class DeliveryLog {
         "order",
         d.order,
         ...(d.eventIds ? ["eventIds", JSON.stringify(d.eventIds)] : []),
+        // Kept where there is no body, so a retry can walk the event again (see walk/rewalk.ts).
+        ...(d.event !== undefined ? ["event", d.event] : []),
       ];
       keys.push(
         this.#keys.delivery(d.id),
         this.#keys.deliveriesByRoute(d.routeId),
         this.#keys.deliveryAttempts(d.id),
+        this.#keys.heldDeliveries(d.routeId),
       );
       args.push(status, first ? JSON.stringify(first.attempt) : "", d.id, fields.length, ...fields);
     }
@@ -231,6 +297,75 @@ export class DeliveryLog {
         this.#retentionS,
       ],
     });
+  }
+
+  /**
+   * Holds a delivery whose route is turned off and holds; answers the route's state, so the
+   * caller knows whether it was held (hold), is to be dropped (drop), failed (deleted) or sent (on).
+   */
+  async hold(id: string, routeId: string, now = new Date()): Promise<"on" | "hold" | "drop" | "deleted"> {
+    const keys = [this.#keys.delivery(id), this.#keys.routeStates, this.#keys.heldDeliveries(routeId)];
+    return (await this.#hold.run(keys, [routeId, now.toISOString()])) as "on" | "hold" | "drop" | "deleted";
+  }
+
+  /**
+   * Sends a route's held deliveries, oldest event first, a chunk at a time: `send` queues a
+   * chunk, then its records go back to pending. Only for a route that is on (the caller's check).
+   */
+  async releaseHeld(
+    routeId: string,
+    send: (chunk: { id: string; order: string }[]) => Promise<void>,
+    now = new Date(),
+  ): Promise<number> {
+    const index = this.#keys.heldDeliveries(routeId);
+    let released = 0;
+    for (;;) {
+      const members = await this.#redis.zrange(index, 0, HELD_CHUNK - 1);
+      if (members.length === 0) return released;
+      await send(
+        members.map((m) => {
+          const at = m.indexOf("|");
+          return { order: m.slice(0, at), id: m.slice(at + 1) };
+        }),
+      );
+      await this.#release.run([index], [this.#keys.delivery(""), now.toISOString(), ...members]);
+      released += members.length;
+    }
+  }
+
+  /** Ends every held delivery of the route as failed with `error`; answers how many. */
+  async dropHeld(
+    routeId: string,
+    error: { code: string; message: string },
+    now = new Date(),
+  ): Promise<number> {
+    const args = [this.#keys.delivery(""), HELD_CHUNK, now.toISOString(), JSON.stringify(error)];
+    let total = 0;
+    for (;;) {
+      const [taken, ended] = (await this.#drop.run([this.#keys.heldDeliveries(routeId)], args)) as number[];
+      total += ended ?? 0;
+      if (!taken) return total;
+    }
+  }
+
+  /** What walking a delivery's event again gave: its body to send, or the walk's new error. */
+  async rewalked(
+    id: string,
+    result: { body: string; contentType: string; routeVersion: number } | { code: string; message: string },
+    now = new Date(),
+  ): Promise<void> {
+    const key = this.#keys.delivery(id);
+    if ("body" in result) {
+      const { body, contentType, routeVersion } = result;
+      await this.#redis
+        .multi()
+        .hset(key, { body, contentType, routeVersion: String(routeVersion), updatedAt: now.toISOString() })
+        .hdel(key, "event")
+        .exec();
+      return;
+    }
+    const error = JSON.stringify({ code: result.code, message: result.message });
+    await this.#redis.hset(key, { error, updatedAt: now.toISOString() });
   }
 
   /** Marks a delivery failed without an attempt (its route was deleted, say). */
@@ -356,6 +491,7 @@ function toDelivery(r: Record<string, string>, attempts: string[] | null): Deliv
     ...(r.order ? { order: r.order } : {}),
     ...(r.runStart ? { runStart: Number(r.runStart) } : {}),
     ...(r.eventIds ? { eventIds: JSON.parse(r.eventIds) as string[] } : {}),
+    ...(r.event ? { event: r.event } : {}),
     ...(attempts ? { attempts: attempts.map((a) => JSON.parse(a) as AttemptRecord) } : {}),
   };
 }

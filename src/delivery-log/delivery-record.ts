@@ -1,6 +1,8 @@
 import { z } from "zod";
 
-export const DeliveryStatusSchema = z.enum(["pending", "retrying", "succeeded", "failed"]);
+export const DeliveryStatusSchema = z
+  .enum(["pending", "retrying", "succeeded", "failed", "held"])
+  .describe("held: kept while its route is turned off, sent in order when the route is turned on again");
 export type DeliveryStatus = z.infer<typeof DeliveryStatusSchema>;
 
 export const AttemptRecordSchema = z.object({
@@ -41,7 +43,8 @@ export const DeliveryOutSchema = z
     attempts: z.array(AttemptRecordSchema).optional(),
   })
   .meta({ id: "Delivery" });
-export type Delivery = z.infer<typeof DeliveryOutSchema>;
+/** A record as stored: what the API shows, and the event of a walk that made no body. */
+export type Delivery = z.infer<typeof DeliveryOutSchema> & { event?: string };
 
 /** What the walker hands over for one route that took one event. */
 export interface NewDelivery {
@@ -60,13 +63,17 @@ export interface NewDelivery {
   fifo: boolean;
   /** A batch delivery's events. */
   eventIds?: string[];
+  /** Kept for its route, which is turned off and holds (see routing/route-state.ts). */
+  held?: boolean;
+  /** The event as JSON, kept when the walk made no body (an error), for a retry to walk again. */
+  event?: string;
   /** Made straight from the walk, before the record was written: recorded with it. */
   firstAttempt?: FirstAttempt;
 }
 
 export interface FirstAttempt {
   attempt: AttemptRecord;
-  status: Exclude<DeliveryStatus, "pending">;
+  status: Exclude<DeliveryStatus, "pending" | "held">;
   nextAttemptAt: string | null;
   error: { code: string; message: string } | null;
 }

@@ -18,7 +18,7 @@ import {
   targetPauseMs,
 } from "../delivery/index.ts";
 import type { AttemptRecord, DeliveryStatus } from "../delivery-log/index.ts";
-import type { Route } from "../routing/index.ts";
+import type { Route, RouteStore } from "../routing/index.ts";
 import { Semaphore } from "./semaphore.ts";
 import { TargetGate } from "./target-gate.ts";
 import type { TargetState } from "./target-state.ts";
@@ -53,10 +53,12 @@ export interface AttemptSubject {
 
 export type AttemptOutcome =
   | { kind: "deferred"; waitMs: number; reason: string }
+  /** Not sent: the route was turned off or deleted since the caller read it. */
+  | { kind: "route-off"; state: "hold" | "drop" | "deleted" }
   | {
       kind: "attempted";
       attempt: AttemptRecord;
-      status: Exclude<DeliveryStatus, "pending">;
+      status: Exclude<DeliveryStatus, "pending" | "held">;
       nextAttemptAt: string | null;
       error: { code: string; message: string } | null;
       /** Set when status is "retrying". */
@@ -68,6 +70,8 @@ export type AttemptOutcome =
 
 export interface AttemptRunnerOptions {
   targets: TargetState;
+  /** Checks the route's state right before each send and registers the send (see RouteStore.beginSend). */
+  routes: Pick<RouteStore, "beginSend" | "endSend">;
   dispatcher: Dispatcher;
   /** Attempts in flight in this process, whatever asked for them. */
   concurrency: number;
@@ -85,6 +89,8 @@ export interface AttemptRunnerOptions {
 const DIRECT_SLOW_MS = 1_000;
 /** How long a target that failed or answered slowly gets its first attempts through the queue. */
 const DIRECT_COOLDOWN_MS = 30_000;
+/** A send's registration outlives its timeout by this much (reading the answer, a busy host). */
+const SEND_REGISTRATION_SLACK_MS = 5_000;
 
 export class AttemptRunner {
   readonly gate: TargetGate;
@@ -92,6 +98,7 @@ export class AttemptRunner {
   readonly #slots: Semaphore;
   /** Targets kept off the direct path until then (ms). */
   readonly #offDirect = new Map<string, number>();
+  #sends = 0;
 
   constructor(options: AttemptRunnerOptions) {
     this.#o = options;
@@ -143,8 +150,20 @@ export class AttemptRunner {
     let breaker: BreakerView | null = null;
     try {
       await this.#slots.acquire();
+      const send = `${subject.id}:${subject.attemptCount + 1}:${process.pid}:${++this.#sends}`;
       try {
-        result = await this.#send(route, subject, started);
+        // The route as it is now, not as the walk or the cache read it: nothing goes out for a
+        // route once its delete was answered, or once it was turned off.
+        const deadline = Date.now() + route.target.timeoutMs + SEND_REGISTRATION_SLACK_MS;
+        const state = await this.#o.routes.beginSend(subject.routeId, send, deadline);
+        if (state !== "on") return { kind: "route-off", state };
+        try {
+          result = await this.#send(route, subject, started);
+        } finally {
+          // Not awaited: the answer is what matters now; a registration that could not be
+          // removed (Redis away) ends by its deadline, which is all a delete waits for.
+          this.#o.routes.endSend(subject.routeId, send).catch(() => {});
+        }
       } finally {
         this.#slots.release();
       }

@@ -53,6 +53,11 @@ export function deliveryJobId(deliveryId: string, manualRetry = 0): string {
   return manualRetry > 0 ? `${deliveryId}-r${manualRetry}` : deliveryId;
 }
 
+/** The job that sends a held delivery when its route is turned on at `at` (ms). */
+export function releaseJobId(deliveryId: string, at: number): string {
+  return `${deliveryId}-h${at}`;
+}
+
 export function retryJobId(deliveryId: string, attemptsMade: number): string {
   return `${deliveryId}-a${attemptsMade}`;
 }

@@ -2,7 +2,7 @@ import type { DeliveryLog, NewDelivery } from "../delivery-log/index.ts";
 import { deliveryIdFor } from "../ids.ts";
 import type { Route } from "../routing/index.ts";
 import { type BatchBuffer, type BatchItem, type BufferState, batchBody } from "./batch-buffer.ts";
-import { flushJobId } from "./delivery-job.ts";
+import { flushJobId, releaseJobId } from "./delivery-job.ts";
 import type { DeliverRequest, DeliveryQueue } from "./delivery-queue.ts";
 import type { FifoLanes, LaneHead } from "./fifo-lane.ts";
 
@@ -65,6 +65,21 @@ export class DeliveryScheduler {
     if (!fifo) return this.#queue.enqueue([{ deliveryId: d.id, routeId: d.routeId, manualRetry }]);
     const heads = await this.#lanes.repush({ deliveryId: d.id, routeId: d.routeId, order: d.order ?? "" });
     await this.#queue.enqueue(headJobs(heads));
+  }
+
+  /**
+   * Sends a route's held deliveries now that it is on, oldest event first (a FIFO route's
+   * through its lane). Answers how many.
+   */
+  async releaseHeld(route: Pick<Route, "id" | "ordering">, now = Date.now()): Promise<number> {
+    return this.#log.releaseHeld(route.id, async (chunk) => {
+      const ordered = chunk.map((d) => ({ deliveryId: d.id, routeId: route.id, order: d.order }));
+      if (route.ordering !== "fifo") return this.#queue.enqueueMany(ordered);
+      // A lane's head may have had a job before it was held: the new one needs an id of its own.
+      for (const head of await this.#lanes.push(ordered)) {
+        await this.#queue.later(head.deliveryId, route.id, 0, releaseJobId(head.deliveryId, now));
+      }
+    });
   }
 
   /**

@@ -180,21 +180,23 @@ export class DeliveryWorker {
     };
     // Already finished by an earlier copy of this job.
     if (delivery.status === "succeeded" || delivery.status === "failed") return finished(DONE);
-    if (!compiled?.route.enabled) {
-      const code = compiled ? "HG_ERR_ROUTE_DISABLED" : "HG_ERR_ROUTE_DELETED";
-      const reason = compiled?.route.disabledReason ? `: ${compiled.route.disabledReason}` : "";
-      await log.fail(deliveryId, {
-        code,
-        message: `route ${routeId} is ${compiled ? "disabled" : "deleted"}${reason}`,
-      });
-      return finished({ kind: "failed", reason: code });
+    // Its walk made no body (the record keeps the event for a retry to walk again): never sent
+    // empty. The API walks it again before it queues it; this is only ever an old job.
+    if (delivery.event !== undefined) {
+      const message = `delivery ${deliveryId} has no body: its walk failed; a retry walks the event again`;
+      await log.fail(deliveryId, delivery.error ?? { code: "HG_ERR_NO_BODY", message });
+      return finished({ kind: "failed", reason: "no body" });
     }
+    // Held by a route that is still off; held on a route turned on, it goes now (see releaseHeld).
+    if (!compiled?.route.enabled)
+      return delivery.status === "held" ? DONE : this.#routeOff(delivery, finished);
     const route = compiled.route;
     if (fifo && (await scheduler.lanes.turn(routeId, deliveryId, member)) === "wait") {
       return { kind: "defer", waitMs: TURN_WAIT_MS, reason: "waiting for its turn in the FIFO lane" };
     }
     const out = await this.#o.runner.run(route, delivery, { patient: inBundle });
     if (out.kind === "deferred") return { kind: "defer", waitMs: out.waitMs, reason: out.reason };
+    if (out.kind === "route-off") return this.#routeOff(delivery, finished);
     await log.recordAttempt(deliveryId, out.attempt, out.status, {
       nextAttemptAt: out.nextAttemptAt,
       error: out.error,
@@ -205,6 +207,29 @@ export class DeliveryWorker {
     }
     if (out.disableReason) await this.#o.store.disable(routeId, out.disableReason);
     return finished({ kind: "failed", reason: out.reason });
+  }
+
+  /**
+   * A delivery whose route is not on (as the cache or the send's check saw it): held while the
+   * route holds (sent when it is turned on again, so a FIFO lane keeps it at its head), failed
+   * with the reason when the route drops its events or is gone.
+   */
+  async #routeOff(delivery: Delivery, finished: <T extends Next>(next: T) => Promise<T>): Promise<Next> {
+    const { log, routes } = this.#o;
+    const state = await log.hold(delivery.id, delivery.routeId);
+    if (state === "hold") return DONE;
+    // Turned on again since it was read: the next try finds it on.
+    if (state === "on") {
+      await routes.refresh();
+      return { kind: "defer", waitMs: TURN_WAIT_MS, reason: "its route was just turned on" };
+    }
+    const code = state === "drop" ? "HG_ERR_ROUTE_DISABLED" : "HG_ERR_ROUTE_DELETED";
+    const message =
+      state === "drop"
+        ? `route ${delivery.routeId} is turned off and drops its events (whileDisabled: drop)`
+        : `route ${delivery.routeId} was deleted`;
+    await log.fail(delivery.id, { code, message });
+    return finished({ kind: "failed", reason: code });
   }
 
   /** Waits for in-flight attempts to finish; unfinished jobs stay in Redis for the next worker. */

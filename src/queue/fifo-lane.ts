@@ -11,7 +11,7 @@ import { type RedisKeys, WALK_GROUP } from "../shared/redis-keys.ts";
 
 const FINAL = `local function final(prefix, id)
   local st = redis.call('HGET', prefix .. id, 'status')
-  return st ~= 'pending' and st ~= 'retrying'
+  return st ~= 'pending' and st ~= 'retrying' and st ~= 'held'
 end`;
 
 // KEYS: lane, record, lanes. ARGV: member, routeId, record prefix.

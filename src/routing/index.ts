@@ -31,5 +31,6 @@ export {
   TargetSchema,
   toRouteOut,
 } from "./route-schema.ts";
+export { type RouteState, routeStateOf } from "./route-state.ts";
 export { RouteStore } from "./route-store.ts";
 export { RouteTable } from "./route-table.ts";

@@ -202,6 +202,12 @@ const OrderingSchema = z
   .enum(["none", "fifo"])
   .describe("fifo: this route's deliveries go out strictly in ingest order, each waiting for the one before");
 
+export const WhileDisabledSchema = z
+  .enum(["hold", "drop"])
+  .describe(
+    "What the route does with its events while it is turned off: hold them as `held` deliveries, sent in order when it is turned on again, or drop them. A route Hookgate turned off itself (a 410, a gone chat webhook, failing for days) always holds.",
+  );
+
 export const BatchSchema = z
   .strictObject({
     maxEvents: z.int().min(1).max(1_000).default(100),
@@ -223,6 +229,7 @@ const routeFields = {
   stop: z.boolean().default(false),
   ordering: OrderingSchema.default("none"),
   batch: BatchSchema.nullable().optional(),
+  whileDisabled: WhileDisabledSchema.default("hold"),
 };
 
 export const RouteInSchema = z.strictObject(routeFields).meta({
@@ -277,12 +284,15 @@ export const RoutePatchSchema = z
     stop: z.boolean().optional(),
     ordering: OrderingSchema.optional(),
     batch: BatchSchema.nullable().optional().describe("null turns batching off"),
+    whileDisabled: WhileDisabledSchema.optional(),
   })
   .meta({ id: "RoutePatch" });
 export type RoutePatch = z.infer<typeof RoutePatchSchema>;
 
 /** A stored route: what was given, with every default applied, plus identity and version. */
-export interface Route extends Omit<RouteIn, "filter" | "map" | "template" | "limits"> {
+export interface Route extends Omit<RouteIn, "filter" | "map" | "template" | "limits" | "whileDisabled"> {
+  /** Absent on routes stored before it existed: "hold". */
+  whileDisabled?: RouteIn["whileDisabled"];
   limits?: RouteIn["limits"] | null;
   id: string;
   version: number;
@@ -347,6 +357,7 @@ export const RouteOutSchema = z
     stop: z.boolean(),
     ordering: z.enum(["none", "fifo"]),
     batch: z.object({ maxEvents: z.int(), maxWaitMs: z.int() }).nullable().optional(),
+    whileDisabled: z.enum(["hold", "drop"]),
     secretRotation: z
       .object({ previousSecretExpiresAt: z.string() })
       .optional()
@@ -387,6 +398,7 @@ export function toRouteOut(route: Route, withSecret = false, options: RouteOutOp
     ...rotation,
     template: route.template ?? null,
     disabledReason: route.disabledReason ?? null,
+    whileDisabled: route.whileDisabled ?? "hold",
     target: {
       ...route.target,
       headers,

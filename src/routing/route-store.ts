@@ -2,6 +2,7 @@ import { HookgateError } from "../errors.ts";
 import { defineScript, type Redis, type RedisScript } from "../shared/redis.ts";
 import type { RedisKeys } from "../shared/redis-keys.ts";
 import type { Route } from "./route-schema.ts";
+import { type RouteState, routeStateOf } from "./route-state.ts";
 
 /*
  * Routes live in one hash (id → JSON) and their walk order in one list. Every change bumps
@@ -9,7 +10,7 @@ import type { Route } from "./route-schema.ts";
  * Changes that depend on what is stored run as Lua, so two API processes cannot interleave.
  */
 
-// KEYS: routes, order, rev. ARGV: id, json, expectedVersion ("" for create).
+// KEYS: routes, order, rev, states. ARGV: id, json, expectedVersion ("" for create), state.
 // Returns 1, or 0 when the id is missing (update) / present (create), or -1 on version conflict.
 const PUT_ROUTE = `
 local current = redis.call('HGET', KEYS[1], ARGV[1])
@@ -22,8 +23,45 @@ else
   if tostring(cjson.decode(current).version) ~= ARGV[3] then return -1 end
   redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 end
+redis.call('HSET', KEYS[4], ARGV[1], ARGV[4])
 redis.call('INCR', KEYS[3])
 return 1`;
+
+// KEYS: routes, order, rev, states. ARGV: id. Returns 1 when the route was there.
+const DELETE_ROUTE = `
+local removed = redis.call('HDEL', KEYS[1], ARGV[1])
+redis.call('HDEL', KEYS[4], ARGV[1])
+redis.call('LREM', KEYS[2], 0, ARGV[1])
+redis.call('INCR', KEYS[3])
+return removed`;
+
+// KEYS: routes, states. Fills in the state of each route that has none (see routeStateOf).
+const SYNC_STATES = `
+local routes = redis.call('HGETALL', KEYS[1])
+for i = 1, #routes, 2 do
+  if redis.call('HEXISTS', KEYS[2], routes[i]) == 0 then
+    local r = cjson.decode(routes[i + 1])
+    local state = 'on'
+    if not r.enabled then
+      local reason = r.disabledReason ~= nil and r.disabledReason ~= cjson.null
+      state = (reason or r.whileDisabled ~= 'drop') and 'hold' or 'drop'
+    end
+    redis.call('HSET', KEYS[2], routes[i], state)
+  end
+end
+return 1`;
+
+// KEYS: states, the route's sends. ARGV: id, send, its deadline (ms), now (ms).
+// Answers the route's state; when "on", the send is registered until endSend or its deadline,
+// so a delete answered after this call waits for it (see untilSendsDone).
+const BEGIN_SEND = `
+local state = redis.call('HGET', KEYS[1], ARGV[1])
+if not state then return 'deleted' end
+if state ~= 'on' then return state end
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[4])
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
+redis.call('PEXPIREAT', KEYS[2], ARGV[3])
+return 'on'`;
 
 // KEYS: routes, order, rev. ARGV: ids in the new order. Returns 1, or 0 when the ids are not
 // exactly the stored ones (a route added or removed meanwhile must not be lost from the walk).
@@ -44,12 +82,54 @@ export class RouteStore {
   readonly #keys: RedisKeys;
   readonly #put: RedisScript;
   readonly #setOrder: RedisScript;
+  readonly #delete: RedisScript;
+  readonly #beginSend: RedisScript;
+  readonly #syncStates: RedisScript;
 
   constructor(redis: Redis, keys: RedisKeys) {
     this.#redis = redis;
     this.#keys = keys;
-    this.#put = defineScript(redis, "hgPutRoute", 3, PUT_ROUTE);
-    this.#setOrder = defineScript(redis, "hgSetRouteOrder", 3, SET_ORDER);
+    this.#put = defineScript(redis, "hgPutRoute", 4, PUT_ROUTE);
+    this.#setOrder = defineScript(redis, "hgSetRouteOrder", 4, SET_ORDER);
+    this.#delete = defineScript(redis, "hgDeleteRoute", 4, DELETE_ROUTE);
+    this.#beginSend = defineScript(redis, "hgBeginSend", 2, BEGIN_SEND);
+    this.#syncStates = defineScript(redis, "hgSyncRouteStates", 2, SYNC_STATES);
+  }
+
+  /**
+   * Writes the state of every route that has none (routes stored before states existed), from
+   * the stored route, in one atomic call: a state written by a change is never overwritten.
+   */
+  async syncStates(): Promise<void> {
+    const k = this.#keys;
+    await this.#syncStates.run([k.routes, k.routeStates], []);
+  }
+
+  /**
+   * Called right before a request goes out: the route's state now, and when it is "on" the send
+   * is registered (until endSend, or its deadline should this process die) so that a delete
+   * answered later has waited for it.
+   */
+  async beginSend(
+    routeId: string,
+    send: string,
+    deadlineMs: number,
+    now = Date.now(),
+  ): Promise<RouteState | "deleted"> {
+    const keys = [this.#keys.routeStates, this.#keys.routeSends(routeId)];
+    return (await this.#beginSend.run(keys, [routeId, send, deadlineMs, now])) as RouteState | "deleted";
+  }
+
+  async endSend(routeId: string, send: string): Promise<void> {
+    await this.#redis.zrem(this.#keys.routeSends(routeId), send);
+  }
+
+  /** Waits until no send registered for the route is in flight (each ends by its deadline). */
+  async untilSendsDone(routeId: string, pollMs = 20): Promise<void> {
+    const key = this.#keys.routeSends(routeId);
+    while ((await this.#redis.zcount(key, `(${Date.now()}`, "+inf")) > 0) {
+      await new Promise((r) => setTimeout(r, pollMs));
+    }
   }
 
   async list(): Promise<Route[]> {
@@ -75,13 +155,18 @@ export class RouteStore {
   }
 
   async create(route: Route): Promise<void> {
-    const ok = await this.#run(this.#put, [route.id, JSON.stringify(route), ""]);
+    const ok = await this.#run(this.#put, [route.id, JSON.stringify(route), "", routeStateOf(route)]);
     if (ok !== 1) throw new HookgateError("HG_ERR_CONFLICT", `route ${route.id} already exists`);
   }
 
   /** Stores `next` only if the stored route still has `next.version - 1` (optimistic locking). */
   async replace(next: Route): Promise<void> {
-    const ok = await this.#run(this.#put, [next.id, JSON.stringify(next), String(next.version - 1)]);
+    const ok = await this.#run(this.#put, [
+      next.id,
+      JSON.stringify(next),
+      String(next.version - 1),
+      routeStateOf(next),
+    ]);
     if (ok === 0) throw new HookgateError("HG_ERR_NOT_FOUND", `route ${next.id} does not exist`);
     if (ok === -1) {
       throw new HookgateError(
@@ -130,13 +215,7 @@ export class RouteStore {
   }
 
   async delete(id: string): Promise<boolean> {
-    const [[, removed]] = (await this.#redis
-      .multi()
-      .hdel(this.#keys.routes, id)
-      .lrem(this.#keys.routeOrder, 0, id)
-      .incr(this.#keys.routesRev)
-      .exec()) as [[Error | null, number]];
-    return removed === 1;
+    return (await this.#run(this.#delete, [id])) === 1;
   }
 
   async setOrder(ids: string[]): Promise<void> {
@@ -150,6 +229,6 @@ export class RouteStore {
 
   async #run(script: RedisScript, args: string[]): Promise<number> {
     const k = this.#keys;
-    return (await script.run([k.routes, k.routeOrder, k.routesRev], args)) as number;
+    return (await script.run([k.routes, k.routeOrder, k.routesRev, k.routeStates], args)) as number;
   }
 }

@@ -7,6 +7,12 @@ export interface RedisKeys {
   routes: string;
   routeOrder: string;
   routesRev: string;
+  /** Each route's state (id → on | hold | drop), written with the route: what attempts check. */
+  routeStates: string;
+  /** Attempts being sent to a route (sorted set, scored by their deadline): a delete waits for them. */
+  routeSends: (routeId: string) => string;
+  /** A turned-off route's held deliveries, in ingest order (members `<order>|<deliveryId>`). */
+  heldDeliveries: (routeId: string) => string;
   events: string;
   seenEvent: (eventId: string) => string;
   delivery: (deliveryId: string) => string;
@@ -39,6 +45,9 @@ export function redisKeys(prefix: string): RedisKeys {
     routes: `${prefix}:routes`,
     routeOrder: `${prefix}:routes:order`,
     routesRev: `${prefix}:routes:rev`,
+    routeStates: `${prefix}:routes:state`,
+    routeSends: (routeId) => `${prefix}:routes:sends:${routeId}`,
+    heldDeliveries: (routeId) => `${prefix}:held:${routeId}`,
     events: `${prefix}:events`,
     seenEvent: (id) => `${prefix}:seen:${id}`,
     delivery: (id) => `${prefix}:dlv:${id}`,

@@ -2,7 +2,7 @@ import { buildRequest, type OutgoingRequest } from "../delivery/index.ts";
 import type { HookgateEvent } from "../events/index.ts";
 import { deliveryIdFor } from "../ids.ts";
 import { batchBody } from "../queue/batch-buffer.ts";
-import { type CompiledRoute, candidateRoutes } from "../routing/index.ts";
+import { type CompiledRoute, candidateRoutes, routeStateOf } from "../routing/index.ts";
 import type { RouteRun, Sandbox, StepResult } from "../sandbox/index.ts";
 import { type RenderedBody, renderBody } from "../templates/index.ts";
 
@@ -28,6 +28,8 @@ export interface RouteWalk {
   map: StepResult | null;
   rendered: RenderedBody | null;
   error: WalkError | null;
+  /** Walked for a route that is turned off and holds: its delivery is kept, not sent. */
+  held?: boolean;
 }
 
 export interface WalkOptions {
@@ -39,6 +41,11 @@ export interface WalkOptions {
    * are walked and returned, found through the route index instead of a scan of all routes.
    */
   reportSkipped?: boolean;
+  /**
+   * Walk the turned-off routes that hold their events too (marked `held`), as delivery does.
+   * A held route takes no part in `stop`: while it is off, the routes after it see the event.
+   */
+  holdDisabled?: boolean;
 }
 
 function stepError(step: StepResult | null, which: string): WalkError | null {
@@ -91,13 +98,15 @@ export async function walkEvent(
         rendered: null,
         error: null,
       });
-      if (!route.route.enabled && !options.includeDisabled) return skip("disabled");
+      const held = !route.route.enabled && !options.includeDisabled;
+      if (held && !(options.holdDisabled && routeStateOf(route.route) === "hold")) return skip("disabled");
       if (!route.matchesType(event.type)) return skip("event type not matched");
       if (!route.matchesSource(event)) return skip("source not matched");
+      if (held) return walkRoute(route, event, sandbox).then((w) => ({ ...w, held: true }));
       return walkRoute(route, event, sandbox);
     }),
   );
-  const stopAt = walks.findIndex((w) => w.fired && w.route.route.stop);
+  const stopAt = walks.findIndex((w) => w.fired && !w.held && w.route.route.stop);
   if (stopAt === -1) return walks;
   const by = walks[stopAt]?.route.route.id ?? "";
   return walks.map((w, i) =>

@@ -7,6 +7,7 @@ import {
   type AttemptRunner,
   type BatchItem,
   type BatchSettings,
+  batchBody,
   type DeliveryScheduler,
   retryJobId,
   streamOrder,
@@ -91,6 +92,7 @@ export function outcomeOf(
   event: HookgateEvent,
   walks: readonly RouteWalk[],
   now = Date.now(),
+  eventJson = JSON.stringify(event),
 ) {
   const out: WalkOutcome = { streamId, deliveries: [], batched: [] };
   const order = streamOrder(streamId);
@@ -98,7 +100,7 @@ export function outcomeOf(
     if (!w.fired && !w.error) continue;
     const route = w.route.route;
     const id = deliveryIdFor(event.id, route.id);
-    if (route.batch && !w.error && w.rendered) {
+    if (route.batch && !w.error && w.rendered && !w.held) {
       out.batched.push({
         item: {
           routeId: route.id,
@@ -122,9 +124,12 @@ export function outcomeOf(
       eventType: event.type,
       error: w.error,
       contentType: w.rendered?.contentType ?? null,
-      body: w.rendered?.body ?? null,
+      // A held body of a batching route goes out later as a batch of its own.
+      body: w.rendered ? (route.batch ? batchBody([w.rendered]) : w.rendered.body) : null,
       order,
       fifo: route.ordering === "fifo",
+      ...(w.held ? { held: true } : {}),
+      ...(w.rendered ? {} : { event: eventJson }),
     });
   }
   return out;
@@ -257,9 +262,9 @@ export class Walker {
     if (!json) return this.#commit.add({ streamId, deliveries: [], batched: [] });
     const event = JSON.parse(json) as HookgateEvent;
     const started = performance.now();
-    const walks = await walkEvent(routes, event, this.#o.sandbox);
+    const walks = await walkEvent(routes, event, this.#o.sandbox, { holdDisabled: true });
     this.#o.observer?.walked(walks, performance.now() - started);
-    const outcome = outcomeOf(streamId, event, walks);
+    const outcome = outcomeOf(streamId, event, walks, Date.now(), json);
     const runner = this.#o.direct?.runner;
     // An entry walked before may have been recorded and sent already: the queue checks that.
     if (!runner || reclaimed) return this.#commit.add(outcome);
@@ -277,7 +282,7 @@ export class Walker {
     const rest: NewDelivery[] = [];
     for (const d of outcome.deliveries) {
       const route = routes.get(d.routeId);
-      if (route && !d.error && !d.fifo && runner.directOk(route)) direct.push({ d, route });
+      if (route && !d.error && !d.held && !d.fifo && runner.directOk(route)) direct.push({ d, route });
       else rest.push(d);
     }
     if (direct.length === 0) return this.#commit.add(outcome);
@@ -301,8 +306,9 @@ export class Walker {
           return;
         }
         answered.push(d);
-        // Handed back (the target is busy and not moving): recorded as pending and queued.
-        if (out.kind === "deferred") return;
+        // Handed back (the target is busy and not moving, or the route was turned off meanwhile):
+        // recorded as pending and queued, where the worker sees the route as it is then.
+        if (out.kind !== "attempted") return;
         d.firstAttempt = {
           attempt: out.attempt,
           status: out.status,
@@ -328,7 +334,7 @@ export class Walker {
   /** A first attempt answered after its record was written as pending. */
   async #settleLate(d: NewDelivery, out: AttemptOutcome): Promise<void> {
     const { log, scheduler } = this.#o;
-    if (out.kind === "deferred") return scheduler.dispatch([d]);
+    if (out.kind !== "attempted") return scheduler.dispatch([d]);
     await log.recordAttempt(d.id, out.attempt, out.status, {
       nextAttemptAt: out.nextAttemptAt,
       error: out.error,
