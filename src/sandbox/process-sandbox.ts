@@ -23,14 +23,16 @@
  * - Crash: when the child exits (crash, kill -9, OOM of the process), every call in flight
  *   resolves with HG_ERR_SANDBOX_CRASHED on its first step (calls are not re-run: a route that
  *   crashes the process would crash the next one too), and the next call starts a new child.
- * - Watchdog: the child sends a heartbeat every HEARTBEAT_MS while it has calls in flight. A call
- *   whose deadline (its timeout per step, times its steps, plus MARGIN_MS) has passed while the
- *   child has been silent for MARGIN_MS means its event loop is stuck: the host kills it
- *   (SIGKILL), fails the calls in flight with HG_ERR_SANDBOX_TIMEOUT and starts a new one for
- *   later calls. A child that keeps beating is doing its own deadlines (run-route.ts); calls
- *   queued behind others for the same isolate may legitimately take longer than one deadline, so
- *   a live child is only killed when a call outlives the pool's worst case (HARD_FACTOR times
- *   the deadline).
+ * - Watchdog: the child sends a heartbeat every HEARTBEAT_MS while it has calls in flight. The
+ *   child is taken for hung only when a call is past its deadline (its timeout per step, times
+ *   its steps, plus MARGIN_MS), the child has been silent for MARGIN_MS, and its main thread has
+ *   used MARGIN_MS of CPU since it was last heard from (read from /proc: watchdog.ts says why a
+ *   child starved of CPU on a busy machine must not count). Then the host kills it (SIGKILL),
+ *   fails the calls in flight with HG_ERR_SANDBOX_TIMEOUT and starts a new one for later calls.
+ *   A child that keeps beating is doing its own deadlines (run-route.ts); calls queued behind
+ *   others for the same isolate may legitimately take longer than one deadline, so a call of a
+ *   live child is only given up when it outlives the pool's worst case (HARD_FACTOR times the
+ *   deadline), and then that call alone fails: the child and the other routes' calls go on.
  * - Idle: the child and its channel are unref'd while no call is in flight, so an idle gateway
  *   process can exit; dispose() kills the child.
  */
@@ -51,6 +53,7 @@ import {
   STREAM_FD,
 } from "./protocol.ts";
 import type { RouteLimits } from "./run-route.ts";
+import { mainThreadCpuMs } from "./thread-cpu.ts";
 import type {
   RouteFunctions,
   RouteRun,
@@ -58,6 +61,7 @@ import type {
   SandboxHeapStatistics,
   SandboxOptions,
 } from "./types.ts";
+import { callVerdict, childHung } from "./watchdog.ts";
 
 const ENTRY = fileURLToPath(new URL("./sandbox-process.ts", import.meta.url));
 /**
@@ -69,6 +73,8 @@ const ENTRY = fileURLToPath(new URL("./sandbox-process.ts", import.meta.url));
 const MARGIN_MS = 5000;
 /** A live child that has not answered a call after this many deadlines has lost it. */
 const HARD_FACTOR = 60;
+/** A child silent this long is hung whatever its CPU time says (watchdog.ts). */
+const MAX_SILENT_MS = 60_000;
 const WATCH_MS = 250;
 /** A child that has not said "ready" this long after it was started is killed. */
 const STARTUP_MS = 30_000;
@@ -117,6 +123,10 @@ interface Child {
   pending: PendingCalls<Call>;
   startedAt: number;
   lastHeard: number;
+  /** The CPU time of its main thread when it was last heard from, as of the watchdog's last look
+   * (null: unknown), and when that look was. */
+  cpuAtHeard: number | null;
+  cpuSampledAt: number;
   ready: boolean;
   gone: boolean;
   referenced: boolean;
@@ -301,6 +311,8 @@ export class ProcessSandbox {
       pending: new PendingCalls<Call>(),
       startedAt: now,
       lastHeard: now,
+      cpuAtHeard: null,
+      cpuSampledAt: 0,
       ready: false,
       gone: false,
       referenced: true,
@@ -444,17 +456,30 @@ export class ProcessSandbox {
         this.#end(child, "HG_ERR_SANDBOX_CRASHED", "The sandbox process did not start");
       return;
     }
-    const silent = now - child.lastHeard > MARGIN_MS;
-    for (const call of child.pending.values()) {
-      if ((silent && now > call.soft) || now > call.hard) {
-        this.#end(
-          child,
-          "HG_ERR_SANDBOX_TIMEOUT",
-          "The sandbox process stopped responding; it was restarted",
-        );
-        return;
-      }
+    const cpu = child.proc.pid === undefined ? null : mainThreadCpuMs(child.proc.pid);
+    // Heard from since the last look: its CPU time now is (a little above) what it was then.
+    if (child.lastHeard >= child.cpuSampledAt || child.cpuAtHeard === null) child.cpuAtHeard = cpu;
+    child.cpuSampledAt = now;
+    const hung = childHung(
+      {
+        silentMs: now - child.lastHeard,
+        cpuSinceHeardMs: cpu === null || child.cpuAtHeard === null ? null : cpu - child.cpuAtHeard,
+      },
+      { marginMs: MARGIN_MS, maxSilentMs: MAX_SILENT_MS },
+    );
+    const calls = child.pending.values();
+    if (hung && calls.some((call) => now > call.soft)) {
+      this.#end(child, "HG_ERR_SANDBOX_TIMEOUT", "The sandbox process stopped responding; it was restarted");
+      return;
     }
+    for (const call of calls) {
+      if (callVerdict(now, call) !== "fail-call") continue;
+      child.pending.delete(call.id);
+      call.resolve(
+        failedRun(call, "HG_ERR_SANDBOX_TIMEOUT", "The sandbox process did not answer this call in time"),
+      );
+    }
+    if (child.pending.size === 0) this.#unref(child);
   }
 
   #ref(child: Child): void {

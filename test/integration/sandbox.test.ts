@@ -155,9 +155,16 @@ for (const mode of MODES) {
           filter: depth.replace("return n;", "return n === 30000;"),
           map: depth,
         };
-        const r = await sandbox.runRoute(fns, event(null), json);
-        assert.equal(step(r.filter).value, true);
-        assert.equal(step(r.map).value, 30_000);
+        // The point is depth, not speed: a deadline far above what parsing and walking need, so
+        // that a busy machine cannot end it first (issue 15, item 10).
+        const roomy = new Sandbox({ mode, timeoutMs: 120_000, memoryLimitMb: 32 });
+        try {
+          const r = await roomy.runRoute(fns, event(null), json);
+          assert.equal(step(r.filter).value, true, JSON.stringify(r.filter));
+          assert.equal(step(r.map).value, 30_000, JSON.stringify(r.map));
+        } finally {
+          roomy.dispose();
+        }
       });
 
       it("reuses the isolate for the same key and compiles new code for a new key", async () => {
