@@ -15,17 +15,19 @@ import { type AstRules, type ProgramNode, prepareTemplateAst, TemplateRuleError 
 import { BUILTIN_HELPERS, HELPERS, RawOutput, toText } from "./handlebars-helpers.ts";
 import { type BraceRewrite, separateClosingBraces } from "./json-braces.ts";
 import { LruCache } from "./lru-cache.ts";
+import { RenderBudgetExceeded, STEP_UNITS, sizeOf, spend, withRenderBudget } from "./render-budget.ts";
 
 export const MAX_TEMPLATE_BYTES = 64 * 1024;
 export const MAX_OUTPUT_BYTES = 1024 * 1024;
 export const MAX_BLOCK_DEPTH = 16;
 export const TEMPLATE_CACHE_ENTRIES = 500;
 /**
- * Characters emitted plus loop iterations a render may spend before it is stopped. Nested loops
+ * Units of work a render may spend before it is stopped (see render-budget.ts). Nested loops
  * count their output once per level, so this is a multiple of the output cap; it stops
- * `{{#each a}}{{#each a}}…` from building gigabytes before the final size check could run.
+ * `{{#each a}}{{#each a}}…` from building gigabytes before the final size check could run, and
+ * a helper that reads a whole list inside a loop over it from working quadratically for seconds.
  */
-const RENDER_WORK_BUDGET = 8 * MAX_OUTPUT_BYTES;
+export const RENDER_WORK_BUDGET = 8 * MAX_OUTPUT_BYTES;
 
 /** How `{{…}}` output is escaped: `json` for JSON string content, `text` for none. */
 export type Dialect = "json" | "text";
@@ -52,17 +54,6 @@ const RUNTIME_OPTIONS: Handlebars.RuntimeOptions = {
   allowCallsToHelperMissing: false,
 };
 
-class OutputBudgetExceeded extends Error {}
-
-/** The budget of the render in progress; renders are synchronous, so one slot is enough. */
-let budget: { remaining: number } | null = null;
-
-function spend(units: number): void {
-  if (budget === null) return;
-  budget.remaining -= units;
-  if (budget.remaining < 0) throw new OutputBudgetExceeded("render budget exhausted");
-}
-
 /** JSON string content without the quotes: quotes, backslashes, control characters, U+2028/9. */
 export function escapeJsonString(text: string): string {
   return JSON.stringify(text)
@@ -76,7 +67,16 @@ function createEnvironment(dialect: Dialect): typeof Handlebars {
   for (const [name, fn] of Object.entries(HELPERS)) {
     hb.registerHelper(name, (...all: unknown[]) => {
       const options = all.pop() as { hash?: Record<string, unknown> } | undefined;
-      return fn(all, options?.hash ?? {});
+      const hash = options?.hash ?? {};
+      // Charged whether or not the result is written: a helper's work in a subexpression or an
+      // empty result costs the same. Objects read as JSON are charged where they are serialised.
+      let units = STEP_UNITS;
+      for (const arg of all) units += sizeOf(arg);
+      for (const arg of Object.values(hash)) units += sizeOf(arg);
+      spend(units);
+      const result = fn(all, hash);
+      spend(result instanceof RawOutput ? result.text.length : sizeOf(result));
+      return result;
     });
   }
   const originalEach = hb.helpers.each;
@@ -86,11 +86,20 @@ function createEnvironment(dialect: Dialect): typeof Handlebars {
     const fn = options.fn;
     const counted = (item: unknown, runtime?: Handlebars.RuntimeOptions) => {
       const out = fn(item, runtime);
-      spend(out.length + 1);
+      spend(out.length + STEP_UNITS);
       return out;
     };
     return originalEach.call(this, context, { ...options, fn: counted });
   });
+  // The other built-in block helpers cost a step per call, like any helper.
+  for (const name of BUILTIN_HELPERS) {
+    const original = hb.helpers[name] as ((...args: unknown[]) => unknown) | undefined;
+    if (name === "each" || !original) continue;
+    hb.registerHelper(name, function (this: unknown, ...args: unknown[]) {
+      spend(STEP_UNITS);
+      return original.apply(this, args);
+    });
+  }
   hb.registerHelper(OUTPUT_HELPER, (value: unknown) => {
     const out =
       value instanceof RawOutput
@@ -250,17 +259,17 @@ export function renderTemplate(
     throw new TemplateRenderError(kind, `cannot compile: ${reason}`, { cause: error });
   }
   let out: string;
-  budget = { remaining: RENDER_WORK_BUDGET };
   try {
-    out = template(payload, RUNTIME_OPTIONS);
+    out = withRenderBudget(RENDER_WORK_BUDGET, () => template(payload, RUNTIME_OPTIONS));
   } catch (error) {
-    if (error instanceof OutputBudgetExceeded) {
-      throw new TemplateRenderError(kind, `the rendered output exceeds ${MAX_OUTPUT_BYTES} bytes`);
+    if (error instanceof RenderBudgetExceeded) {
+      throw new TemplateRenderError(
+        kind,
+        `the render exceeds its work budget of ${RENDER_WORK_BUDGET} units (characters written, loop iterations, and the items and characters helpers read: a helper given a whole list inside a loop over that list costs its length squared); the output limit is ${MAX_OUTPUT_BYTES} bytes`,
+      );
     }
     const reason = error instanceof Error ? error.message : String(error);
     throw new TemplateRenderError(kind, `rendering failed: ${reason}`, { cause: error });
-  } finally {
-    budget = null;
   }
   const bytes = Buffer.byteLength(out, "utf8");
   if (bytes > MAX_OUTPUT_BYTES) {

@@ -23,6 +23,7 @@
 
 import { isRecord, own } from "./json-value.ts";
 import { entitySafeEnd, escapeMrkdwn } from "./mrkdwn.ts";
+import { spend } from "./render-budget.ts";
 import { cutText } from "./text-cut.ts";
 import { parseTime } from "./time.ts";
 
@@ -61,6 +62,8 @@ export function toJson(value: unknown): string {
   } catch {
     json = undefined;
   }
+  // Serialising is work in proportion to the text, even when a helper then drops it (truncate).
+  spend(json?.length ?? 1);
   return (json ?? "null").replace(/[\u2028\u2029]/g, (ch) => (ch === "\u2028" ? "\\u2028" : "\\u2029"));
 }
 

@@ -218,3 +218,28 @@ describe("a 3xx answer", () => {
     );
   });
 });
+
+describe("a template whose helpers work without writing", () => {
+  const template = { kind: "text", body: "{{#each data.x}}{{join @root.data.x '' key='k'}}{{/each}}" };
+  const event = { type: "quadratic", data: { x: Array.from({ length: 10_000 }, () => ({})) } };
+
+  it("fails that route's render with a template error; the dry-run answers and a sibling route delivers", async () => {
+    const route = await createRoute({ name: "quadratic", events: ["quadratic"], template });
+    const dry = await fx.gw.call("POST", "/v1/dry-run", { routeId: route.id, event });
+    assert.equal(dry.status, 200, JSON.stringify(dry.json).slice(0, 300));
+    assert.equal(dry.json.results[0].error.code, "HG_ERR_TEMPLATE_RENDER");
+    assert.match(dry.json.results[0].error.message, /exceeds its work budget/);
+
+    await createRoute({ name: "sibling", events: ["quadratic"] });
+    const source = await createSource();
+    assert.equal((await ingest(source.id, JSON.stringify(event))).status, 200);
+    const [delivered] = await fx.sink.waitFor(1);
+    assert.equal(JSON.parse(delivered?.body ?? "{}").type, "quadratic");
+    const failed = await waitUntil(async () => {
+      const { json } = await fx.gw.call("GET", `/v1/deliveries?routeId=${route.id}&status=failed`);
+      return json.deliveries[0];
+    });
+    assert.equal(failed.error.code, "HG_ERR_TEMPLATE_RENDER");
+    assert.equal(failed.attemptCount, 0);
+  });
+});

@@ -303,7 +303,7 @@ describe("output cap", () => {
     const list = Array.from({ length: 2000 }, (_, i) => i);
     assert.throws(
       () => renderText("{{#each l}}{{#each ../l}}{{#each ../../l}}.{{/each}}{{/each}}{{/each}}", { l: list }),
-      (e: unknown) => e instanceof TemplateRenderError && /exceeds 1048576 bytes/.test(e.message),
+      (e: unknown) => e instanceof TemplateRenderError && /exceeds its work budget/.test(e.message),
     );
   });
 
@@ -318,6 +318,59 @@ describe("output cap", () => {
   it("stops a template that repeats a large value", () => {
     const value = "v".repeat(300_000);
     assert.throws(() => renderText("{{v}}{{v}}{{v}}{{v}}", { v: value }), TemplateRenderError);
+  });
+});
+
+describe("helper work is charged to the render budget", () => {
+  const overBudget = (e: unknown) =>
+    e instanceof TemplateRenderError &&
+    e.code === "HG_ERR_TEMPLATE_RENDER" &&
+    /text template: the render exceeds its work budget/.test(e.message);
+  const empties = { data: { x: Array.from({ length: 10_000 }, () => ({})) } };
+
+  // These wrote nothing and took seconds each; finishing at all shows they stop early.
+  it("stops a helper that reads the whole list inside a loop over it (issue 16)", () => {
+    assert.throws(
+      () => renderText("{{#each data.x}}{{join @root.data.x '' key='k'}}{{/each}}", empties),
+      overBudget,
+    );
+  });
+
+  it("charges helpers whose result is never written, and serialising for them", () => {
+    assert.throws(
+      () => renderText("{{#each data.x}}{{#if (json @root.data.x)}}{{/if}}{{/each}}", empties),
+      overBudget,
+    );
+    assert.throws(
+      () => renderText("{{#each data.x}}{{truncate @root.data 1}}{{/each}}", empties),
+      overBudget,
+      "truncate prints one character of a 30 kB serialisation",
+    );
+  });
+
+  it("charges the built-in block helpers per call", () => {
+    const l = Array.from({ length: 5000 }, (_, i) => i);
+    for (const block of ["{{#with this}}{{/with}}", "{{#if this}}{{/if}}", "{{#unless this}}{{/unless}}"]) {
+      assert.throws(
+        () => renderText(`{{#each l}}{{#each ../l}}${block}{{/each}}{{/each}}`, { l }),
+        overBudget,
+        block,
+      );
+    }
+  });
+
+  it("still renders templates that do real work on large events", () => {
+    const to = Array.from({ length: 10_000 }, (_, i) => ({ name: `N${i}`, address: `u${i}@example.com` }));
+    const joined = renderText("{{join data.to ', '}}", { data: { to } });
+    assert.ok(joined.startsWith("N0 <u0@example.com>, N1 <u1@example.com>"));
+    const listed = renderText("{{#each data.to}}{{#if name}}{{upper name}}{{/if}} {{address}};{{/each}}", {
+      data: { to },
+    });
+    assert.equal(listed.split(";").length, 10_001);
+    const nested = renderJson('{"n": [{{#each l}}{{#unless @first}},{{/unless}}{{join ../l}}{{/each}}]}', {
+      l: Array.from({ length: 50 }, () => 1),
+    });
+    assert.equal((nested as { n: number[] }).n.length, 50 * 50);
   });
 });
 
