@@ -243,3 +243,17 @@ describe("a template whose helpers work without writing", () => {
     assert.equal(failed.attemptCount, 0);
   });
 });
+
+describe("event type globs", () => {
+  it("match an unauthenticated type against a backtracking-prone glob without stalling the pipeline", async () => {
+    await createRoute({ name: "globs", events: ["a*a*a*a*a*a*b", `${"a*".repeat(20)}b`] });
+    const source = await createSource();
+    for (const type of ["a".repeat(100), "a".repeat(200)]) {
+      assert.equal((await ingest(source.id, JSON.stringify({ type, data: {} }))).status, 200);
+    }
+    // Matching runs on the main thread: a backtracking match of these would hold the sentinel
+    // (and everything else) for minutes.
+    await sentinelDelivered();
+    assert.equal(fx.sink.requests.length, 1, "neither type matches");
+  });
+});
