@@ -242,7 +242,8 @@ class PostEvents implements Cmd {
       accepted = src
         ? await postToSource(r, src, items)
         : await postEvents(r, this.via === "single" ? "single" : "batch", items);
-    } catch {
+    } catch (err) {
+      if (err instanceof Refused) throw err;
       accepted = null;
     }
     const answeredAt = Date.now();
@@ -293,10 +294,23 @@ async function postEvents(
 ): Promise<Set<string>> {
   const events = items.map((e) => ({ id: e.id, type: e.type, occurredAt: OCCURRED_AT, data: { n: e.n } }));
   const res = await r.call("POST", "/v1/events", via === "single" ? events[0] : { events });
-  if (res.status !== 202) return new Set();
+  if (res.status !== 202) return refusedOrUnsure(res.status);
   return new Set(
     (res.json.events as { id: string; duplicate: boolean }[]).filter((e) => !e.duplicate).map((e) => e.id),
   );
+}
+
+/** Valid events refused as invalid: a fault of the test or of the gateway, never a lost event. */
+class Refused extends Error {}
+
+/**
+ * A 503 (Redis unreachable: nothing accepted) stored nothing; a 4xx for these valid events fails
+ * the sequence; any other answer may have stored some, so they are neither expected nor ruled out.
+ */
+function refusedOrUnsure(status: number): Set<string> {
+  if (status === 503) return new Set();
+  if (status >= 400 && status < 500) throw new Refused(`valid events refused with ${status}`);
+  throw new Error(`ingest answered ${status}`);
 }
 
 async function ensureSource(m: Model, r: PromiseRig): Promise<string> {
@@ -325,7 +339,9 @@ async function postToSource(
   });
   const json = (await res.body.json()) as { accepted?: number; duplicates?: number };
   // The answer counts; every id was new, so all of them were stored when all are counted.
-  if (res.statusCode !== 200 || json.accepted !== items.length) return new Set();
+  if (res.statusCode !== 200) return refusedOrUnsure(res.statusCode);
+  if (json.accepted !== items.length)
+    throw new Error(`ingest accepted ${json.accepted} of ${items.length} new events`);
   return new Set(items.map((e) => e.id));
 }
 
