@@ -63,7 +63,6 @@ export function isolateRuntime(shared: SharedArrayBuffer, configJson: string, li
   const now = Date.now;
   const NativePromise = Promise;
   const promiseThen = Promise.prototype.then;
-  const promiseResolve = Promise.resolve;
   const NativeError = Error;
   const StringOf = String;
   const starts = new Float64Array(shared, 0, config.slots * 2);
@@ -403,8 +402,13 @@ export function isolateRuntime(shared: SharedArrayBuffer, configJson: string, li
       return next(false, err);
     }
     if (!thenable) return next(true, r);
-    const p = R.apply(promiseResolve, NativePromise, [r]) as Promise<unknown>;
-    return R.apply(promiseThen, p, [
+    // What the host waits for is a promise this runtime made, that adopts the user's thenable:
+    // resolving it with r runs r's `then` (user code, and through it r's constructor and species)
+    // while the step is still running, under its deadline. Never Promise.resolve(r) (it hands
+    // back r itself when r.constructor says Promise) nor `then` on r (it builds its result through
+    // r's species, which may never settle, or settle with a forged answer: issue 16, item 1).
+    const adopted = new NativePromise<unknown>((resolve) => resolve(r));
+    return R.apply(promiseThen, adopted, [
       (v: unknown) => next(true, v),
       (e: unknown) => next(false, e),
     ]) as Promise<string>;

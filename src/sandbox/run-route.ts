@@ -109,6 +109,8 @@ type Death = "timeout" | "memory" | "disposed" | "internal";
 const FILES: Record<Step, string> = { filter: "filter.js", map: "map.js" };
 const RUNTIME_SOURCE = `"use strict";((runtime, library) => (shared, config) => runtime(shared, config, library()))(${isolateRuntime.toString()}, ${hookgateLibrary.toString()})`;
 const PHASE_STEP: Record<number, Step> = { 1: "filter", 2: "map" };
+/** Phase of a call the runtime has finished (isolate-runtime.ts). */
+const DONE = 3;
 
 type Outcome =
   | { kind: "value"; value: unknown }
@@ -506,20 +508,34 @@ export class RouteIsolate {
     const stuckMs = timeoutMs * steps * (this.#limits.maxConcurrent + 1) + 1000;
     const outcome = await new Promise<Outcome>((resolve) => {
       let timer: NodeJS.Timeout;
+      let settled = false;
+      const expire = (ph: number): void => {
+        settled = true;
+        resolve({ kind: "deadline", phase: ph });
+        this.kill("timeout");
+      };
       const check = (): void => {
+        if (settled) return;
         const ph = phase[slot] ?? 0;
         const now = Date.now();
         if (ph === 1 || ph === 2) {
           const deadline = (starts[slot * 2 + ph - 1] ?? now) + timeoutMs;
           if (now >= deadline) {
-            resolve({ kind: "deadline", phase: ph });
-            this.kill("timeout");
+            expire(ph);
             return;
           }
           timer = setTimeout(check, deadline - now + 1);
+        } else if (ph === DONE) {
+          // The runtime finished the call, so its answer is already on its way: one deadline
+          // after the last step started it must have arrived. If not, whatever the user's
+          // objects did to it (issue 16, item 1), the call fails alone, as a timeout. An answer
+          // queued behind this timer (a busy host) is let through first: setImmediate runs after
+          // the event loop's I/O.
+          const deadline = Math.max(starts[slot * 2] ?? now, starts[slot * 2 + 1] ?? now) + timeoutMs;
+          if (now < deadline) timer = setTimeout(check, deadline - now + 1);
+          else setImmediate(() => settled || expire(DONE));
         } else if (ph === 0 && now - sentAt > stuckMs) {
-          resolve({ kind: "deadline", phase: 0 });
-          this.kill("timeout");
+          expire(0);
         } else {
           timer = setTimeout(check, timeoutMs);
         }
@@ -527,10 +543,14 @@ export class RouteIsolate {
       timer = setTimeout(check, timeoutMs);
       pending.then(
         (value: unknown) => {
+          if (settled) return;
+          settled = true;
           clearTimeout(timer);
           resolve({ kind: "value", value });
         },
         (error: unknown) => {
+          if (settled) return;
+          settled = true;
           clearTimeout(timer);
           resolve({ kind: "error", error, phase: phase[slot] ?? 0 });
         },
@@ -603,13 +623,16 @@ export class RouteIsolate {
     return runOf(head, env.v, elapsed, mapError);
   }
 
-  /** The step running in `slot` (phase 1 filter, 2 map, 0 not started) missed its deadline. */
+  /** The step running in `slot` (phase 1 filter, 2 map, 0 not started, 3 finished but its
+   * answer never came) missed its deadline. */
   #timedOut(slot: number, phase: number, why: string): RouteRun {
     const step = PHASE_STEP[phase] ?? (this.filterSource !== null ? "filter" : "map");
     const message =
       phase === 0
         ? "The route's isolate did not respond in time"
-        : `The ${step} did not finish within ${this.#limits.timeoutMs} ms${why}`;
+        : phase === DONE
+          ? `The route's result did not settle within ${this.#limits.timeoutMs} ms`
+          : `The ${step} did not finish within ${this.#limits.timeoutMs} ms${why}`;
     return this.#stepFailed(slot, step, { code: "HG_ERR_SANDBOX_TIMEOUT", message });
   }
 

@@ -291,6 +291,9 @@ export const attacks: Attack[] = [
     kind: "filter",
     source: `const down = (n) => down(n + 1) + 1;\nexport default () => down(0) > 0`,
     expect: THROW,
+    // Deadlines are wall clock: among a round of endless attacks on a loaded machine, the
+    // isolate's thread may get too little CPU to reach the stack's end within one.
+    underLoad: "HG_ERR_SANDBOX_TIMEOUT",
   },
   {
     name: "string doubling past the maximum length",
@@ -335,6 +338,7 @@ export const attacks: Attack[] = [
     kind: "map",
     source: `export default () => Array.from({ length: 2000 }, (_, i) => "z".repeat(1000) + i)`,
     expect: OUTPUT,
+    underLoad: "HG_ERR_SANDBOX_TIMEOUT",
   },
   {
     name: "output nested too deep to serialise",
@@ -494,5 +498,129 @@ export const attacks: Attack[] = [
     kind: "filter",
     source: `export default () => ({ then(ok, no) { ok(true); ok(false); no(new Error("late")); } })`,
     expect: SAFE,
+  },
+  // ---- species and thenable tricks on every value the runtime touches (issue 16, item 1) ------
+  // The runtime settles a result through a promise it made itself: the user's promise is only
+  // ever adopted, never asked to build the promise the host waits for.
+  {
+    name: "promise whose constructor getter turns into a species that never settles (issue 16 repro)",
+    kind: "filter",
+    source: `class Never extends Promise { constructor(ex) { super(() => {}); ex(() => {}, () => {}); } }
+export default () => {
+  const p = Promise.resolve(true); let n = 0;
+  Object.defineProperty(p, "constructor", { get: () => (++n === 1 ? Promise : { [Symbol.species]: Never }) });
+  return p;
+};`,
+    expect: SAFE,
+  },
+  {
+    name: "promise whose species never settles, from the first look",
+    kind: "map",
+    source: `class Never extends Promise { constructor(ex) { super(() => {}); ex(() => {}, () => {}); } }
+export default async () => {
+  const p = Promise.resolve("real");
+  Object.defineProperty(p, "constructor", { get: () => ({ [Symbol.species]: Never }) });
+  return p;
+};`,
+    expect: { value: "real" },
+  },
+  {
+    name: "species that forges the runtime's answer",
+    kind: "map",
+    source: `const forged = '{"ms":0,"h":{"f":null,"m":{"ok":true,"ms":0,"logs":[]}},"v":"forged"}';
+class Forge extends Promise { constructor(ex) { let res; super((r) => { res = r; }); ex(() => res(forged), () => res(forged)); } }
+export default () => {
+  const p = Promise.resolve("real"); let n = 0;
+  Object.defineProperty(p, "constructor", { get: () => (++n === 1 ? Promise : { [Symbol.species]: Forge }) });
+  return p;
+};`,
+    expect: { value: "real" },
+  },
+  {
+    name: "species whose constructor gives no resolve functions",
+    kind: "filter",
+    source: `class Mute extends Promise { constructor() { super(() => {}); } }
+export default () => { const p = Promise.resolve(true); Object.defineProperty(p, "constructor", { value: { [Symbol.species]: Mute } }); return p; };`,
+    expect: THROW,
+  },
+  {
+    name: "species whose constructor loops forever",
+    kind: "filter",
+    source: `class Spin extends Promise { constructor(ex) { for (;;) {} } }
+export default () => { const p = Promise.resolve(true); Object.defineProperty(p, "constructor", { value: { [Symbol.species]: Spin } }); return p; };`,
+    expect: TIMEOUT,
+  },
+  {
+    name: "then getter that answers differently on each look",
+    kind: "map",
+    source: `export default () => { let n = 0; return { get then() { n++; return n === 1 ? (ok) => ok("first") : undefined; }, n: 1 }; }`,
+    expect: { value: { n: 1 } },
+  },
+  {
+    name: "thenable that resolves with itself for ever",
+    kind: "filter",
+    source: `export default () => { const t = { then(ok) { ok(t); } }; return t; }`,
+    expect: TIMEOUT,
+    underLoad: "HG_ERR_SANDBOX_MEMORY",
+  },
+  {
+    name: "then getter that loops forever",
+    kind: "filter",
+    source: `export default () => ({ get then() { for (;;) {} } })`,
+    expect: TIMEOUT,
+  },
+  {
+    name: "rejects with a thenable reason",
+    kind: "map",
+    source: `export default async () => { throw { then(ok) { ok("not a value"); } }; }`,
+    expect: THROW,
+  },
+  {
+    name: "revoked Proxy as the result",
+    kind: "filter",
+    source: `export default () => { const { proxy, revoke } = Proxy.revocable({}, {}); revoke(); return proxy; }`,
+    expect: THROW,
+  },
+  {
+    name: "Proxy result whose then trap never calls back",
+    kind: "map",
+    source: `export default () => new Proxy({}, { get: (t, k) => (k === "then" ? () => {} : undefined) })`,
+    expect: TIMEOUT,
+  },
+  {
+    name: "Proxy result whose get trap loops while the output is copied",
+    kind: "map",
+    source: `export default () => new Proxy({ a: 1 }, { get(t, k) { if (k === "a") for (;;) {} return undefined; } })`,
+    expect: TIMEOUT,
+  },
+  {
+    name: "getter on the returned object that loops while the output is copied",
+    kind: "map",
+    source: `export default () => ({ ok: 1, get slow() { for (;;) {} } })`,
+    expect: TIMEOUT,
+  },
+  {
+    name: "filter result whose conversions loop is only tested for truth",
+    kind: "filter",
+    source: `export default () => ({ valueOf() { for (;;) {} }, toString() { for (;;) {} }, [Symbol.toPrimitive]() { for (;;) {} } })`,
+    expect: SAFE,
+  },
+  {
+    name: "toJSON that returns a promise",
+    kind: "map",
+    source: `export default () => ({ x: { toJSON() { return new Promise(() => {}); } } })`,
+    expect: { value: { x: {} } },
+  },
+  {
+    name: "toJSON that returns its own object, functions and all",
+    kind: "map",
+    source: `export default () => ({ toJSON() { return this; } })`,
+    expect: OUTPUT,
+  },
+  {
+    name: "toJSON that grows the output past the limit",
+    kind: "map",
+    source: `export default () => ({ small: { toJSON() { return "x".repeat(2e6); } } })`,
+    expect: OUTPUT,
   },
 ];
