@@ -252,12 +252,23 @@ export class AttemptRunner {
     const success = isSuccess(result);
     let breaker: BreakerView | null = null;
     if (!success || this.gate.knowsTrouble(target)) {
+      // The answer is kept for operators (GET /v1/targets) in the same call as the breaker's
+      // update; a plain success only has its time noted now and then, with no round trip.
+      const answer = {
+        at: now,
+        statusCode: result.statusCode,
+        errorCode: result.errorCode,
+        durationMs: result.durationMs,
+      };
       breaker = await this.#o.targets.record(
         target,
         { success, breakerFailure: isBreakerFailure(result) },
         now,
+        answer,
       );
       this.gate.remember(target, breaker);
+    } else {
+      this.#o.targets.noteSuccess(target, now);
     }
     const asked =
       parseRetryAfter(result.retryAfter, now) ?? parseRetryAfterBody(result.responseExcerpt || undefined);

@@ -4,7 +4,8 @@ import type { TargetState } from "./target-state.ts";
 /*
  * Decides, before an attempt, whether a target may be called now, so that one slow or failing
  * endpoint never holds the worker's shared lanes: requests in flight per target (this process),
- * the target's circuit breaker (shared, cached here from the last answer Redis gave), its rate
+ * the target's circuit breaker (shared, cached here from the last answer Redis gave, and asked
+ * again before it refuses anything, so a resume in any process is seen at once), its rate
  * limit and any pause it asked for (shared, in Redis, asked only when the route has a limit or
  * the target was paused). A refused attempt is deferred (the job goes back to the delayed set
  * without counting as an attempt) and its lane is freed.
@@ -79,10 +80,10 @@ export class TargetGate {
       release();
       return { ok: false, waitMs: spread(waitMs), reason };
     };
-    const breaker = this.#breakers.get(r.target);
-    const state = breaker ? breakerAt(breaker, r.now) : "closed";
-    if (breaker && state === "open") return refuse(breaker.openUntil - r.now, "circuit breaker open");
     try {
+      const breaker = await this.#breakerFor(r.target);
+      const state = breaker ? breakerAt(breaker, r.now) : "closed";
+      if (breaker && state === "open") return refuse(breaker.openUntil - r.now, "circuit breaker open");
       if (state === "half-open" && !(await this.#state.claimProbe(r.target, r.probeHoldMs))) {
         return refuse(PROBE_WAIT_MS, "circuit breaker half-open: probing");
       }
@@ -96,6 +97,19 @@ export class TargetGate {
       throw err;
     }
     return { ok: true, release };
+  }
+
+  /**
+   * The breaker as this process last learned it, read again from Redis when it would hold the
+   * request back: another process may have closed it since (a probe's success, an operator's
+   * resume). That read costs a round trip only while this process believes the target is in
+   * trouble; a healthy target's admissions never ask.
+   */
+  async #breakerFor(target: string): Promise<BreakerView | undefined> {
+    const cached = this.#breakers.get(target);
+    if (!cached || cached.state === "closed") return cached;
+    this.remember(target, await this.#state.view(target));
+    return this.#breakers.get(target);
   }
 
   /** Waits for a lane of a full target; false when too many wait already or none freed in time. */
@@ -154,5 +168,10 @@ export class TargetGate {
 
   markPaused(target: string): void {
     this.#paused.add(target);
+  }
+
+  /** Requests to a target in flight from this process, and those waiting here for a lane. */
+  lanes(target: string): { inFlight: number; waiting: number } {
+    return { inFlight: this.#inFlight.get(target) ?? 0, waiting: this.#waiting.get(target)?.length ?? 0 };
   }
 }

@@ -26,6 +26,10 @@ export interface RedisKeys {
   targetProbe: (targetKey: string) => string;
   targetRate: (targetKey: string) => string;
   targetPause: (targetKey: string) => string;
+  /** A target's last answers that were not a plain success (capped list, newest first). */
+  targetAnswers: (targetKey: string) => string;
+  /** When a target last answered 2xx (ms; written at most every few seconds per process). */
+  targetLastSuccess: (targetKey: string) => string;
   /** FIFO lane of one route: its undelivered deliveries ordered by ingest (sorted set). */
   fifoLane: (routeId: string) => string;
   /** Routes that have a FIFO lane, for the sweeper that restarts a lane after a crash. */
@@ -59,6 +63,8 @@ export function redisKeys(prefix: string): RedisKeys {
     targetProbe: (k) => `${prefix}:tgt:${k}:probe`,
     targetRate: (k) => `${prefix}:tgt:${k}:rate`,
     targetPause: (k) => `${prefix}:tgt:${k}:pause`,
+    targetAnswers: (k) => `${prefix}:tgt:${k}:answers`,
+    targetLastSuccess: (k) => `${prefix}:tgt:${k}:ok`,
     fifoLane: (routeId) => `${prefix}:fifo:${routeId}`,
     fifoLanes: `${prefix}:fifo-lanes`,
     batchOrder: (routeId) => `${prefix}:batch:${routeId}:order`,
