@@ -18,6 +18,7 @@ import { RouteStore, RouteTable, routeStateOf } from "./routing/index.ts";
 import { createSandbox } from "./sandbox/index.ts";
 import { createBlockingRedis, createRedis, waitForRedis } from "./shared/redis.ts";
 import { redisKeys } from "./shared/redis-keys.ts";
+import { StorageGuard } from "./shared/storage-guard.ts";
 import { SourceStore } from "./sources/index.ts";
 import { Walker } from "./walk/index.ts";
 
@@ -50,6 +51,11 @@ export async function startGateway(config: Config, options: GatewayOptions): Pro
   await waitForRedis(redis);
   const store = new RouteStore(redis, keys);
   await store.syncStates();
+  const storage = new StorageGuard(redis, {
+    ingestMaxRatio: config.HOOKGATE_REDIS_INGEST_MAX_PERCENT / 100,
+    sendMaxRatio: config.HOOKGATE_REDIS_SEND_MAX_PERCENT / 100,
+  });
+  await storage.start();
   const routes = new RouteTable(store);
   const sandbox = createSandbox({
     mode: config.HOOKGATE_SANDBOX,
@@ -81,6 +87,12 @@ export async function startGateway(config: Config, options: GatewayOptions): Pro
 
   let walker: Walker | null = null;
   let worker: DeliveryWorker | null = null;
+  let runner: AttemptRunner | null = null;
+  const targets = new TargetState(redis, keys, {
+    failureThreshold: config.HOOKGATE_BREAKER_FAILURES,
+    cooldownMs: config.HOOKGATE_BREAKER_COOLDOWN_MS,
+    maxCooldownMs: config.HOOKGATE_BREAKER_MAX_COOLDOWN_MS,
+  });
   let walkerBlocking: ReturnType<typeof createBlockingRedis> | null = null;
   // The API first: its setup (docs, queues board) takes a moment, and workers started before it
   // would be delivering in a process that main.ts cannot yet stop cleanly on SIGTERM.
@@ -95,17 +107,22 @@ export async function startGateway(config: Config, options: GatewayOptions): Pro
       routes,
       sources: new SourceStore(redis, keys),
       sandbox,
-      intake: new EventIntake(redis, keys, config.HOOKGATE_DEDUP_WINDOW_S),
+      intake: new EventIntake(redis, keys, config.HOOKGATE_DEDUP_WINDOW_S, storage),
       log,
       queue,
       scheduler,
       policy,
       dispatcher,
+      targets,
+      targetLanes: (key) => runner?.gate.lanes(key) ?? null,
       metrics,
-      readiness: (): Record<string, boolean> =>
-        runWorkers
-          ? { walker: walker?.isRunning() ?? false, deliveryWorker: worker?.worker.isRunning() ?? false }
-          : {},
+      readiness: (): Record<string, boolean> => ({
+        // Room in Redis for what is accepted to be walked and recorded (maxmemory).
+        redisMemory: storage.verdict().acceptsEvents,
+        ...(runWorkers
+          ? { walker: walker?.isHealthy() ?? false, deliveryWorker: worker?.worker.isRunning() ?? false }
+          : {}),
+      }),
     };
     const appOptions = options.logger === undefined ? {} : { logger: options.logger };
     // A worker-only process serves just its health and metrics (HOOKGATE_METRICS_PORT).
@@ -114,13 +131,10 @@ export async function startGateway(config: Config, options: GatewayOptions): Pro
 
   if (runWorkers) {
     // One per process: the walker's direct first attempts and the worker's share its lanes.
-    const runner = new AttemptRunner({
+    runner = new AttemptRunner({
       routes: store,
-      targets: new TargetState(redis, keys, {
-        failureThreshold: config.HOOKGATE_BREAKER_FAILURES,
-        cooldownMs: config.HOOKGATE_BREAKER_COOLDOWN_MS,
-        maxCooldownMs: config.HOOKGATE_BREAKER_MAX_COOLDOWN_MS,
-      }),
+      storage,
+      targets,
       dispatcher,
       concurrency: config.HOOKGATE_DELIVERY_CONCURRENCY,
       targetConcurrency: config.HOOKGATE_TARGET_CONCURRENCY,
@@ -180,6 +194,7 @@ export async function startGateway(config: Config, options: GatewayOptions): Pro
       await queue.close();
       await dispatcher.close();
       sandbox.dispose();
+      storage.stop();
       for (const c of [redis, walkerBlocking]) c?.disconnect();
     },
   };

@@ -25,6 +25,7 @@ import { playgroundApi } from "./playground-api.ts";
 import { queuesBoardApi } from "./queues-board-api.ts";
 import { routesApi } from "./routes-api.ts";
 import { sourcesApi } from "./sources-api.ts";
+import { targetsApi } from "./targets-api.ts";
 
 export interface BuildAppOptions {
   logger?: boolean | { level: string };
@@ -115,6 +116,7 @@ export async function buildApp(deps: ApiDeps, options: BuildAppOptions = {}): Pr
       await v1.register(dryRunApi(deps));
       await v1.register(deliveriesApi(deps));
       await v1.register(sourcesApi(deps));
+      await v1.register(targetsApi(deps));
     },
     { prefix: "/v1" },
   );

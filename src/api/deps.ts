@@ -4,7 +4,7 @@ import type { AddressPolicy } from "../delivery/index.ts";
 import type { DeliveryLog } from "../delivery-log/index.ts";
 import type { EventIntake } from "../ingest/index.ts";
 import type { Metrics } from "../metrics/index.ts";
-import type { DeliveryQueue, DeliveryScheduler } from "../queue/index.ts";
+import type { DeliveryQueue, DeliveryScheduler, TargetState } from "../queue/index.ts";
 import type { RouteStore, RouteTable } from "../routing/index.ts";
 import type { Sandbox } from "../sandbox/index.ts";
 import type { Redis } from "../shared/redis.ts";
@@ -26,6 +26,10 @@ export interface ApiDeps {
   scheduler: DeliveryScheduler;
   policy: AddressPolicy;
   dispatcher: Dispatcher;
+  /** Every target's shared state (breaker, pause, last answers): GET /v1/targets and resume. */
+  targets: TargetState;
+  /** Requests to a target (its key) in flight from this process, or null when it sends none. */
+  targetLanes?: (targetKey: string) => { inFlight: number; waiting: number } | null;
   /** This gateway's Prometheus metrics (GET /metrics). */
   metrics: Metrics;
   /** Extra readiness checks (the workers of this process), by name. */

@@ -3,6 +3,7 @@ import type { Socket } from "node:net";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { hasZodFastifySchemaValidationErrors } from "fastify-type-provider-zod";
 import { type ErrorCode, HookgateError } from "../errors.ts";
+import { isOutOfMemory } from "../shared/storage-guard.ts";
 
 interface Issue {
   code?: string;
@@ -96,6 +97,10 @@ export function installErrorHandling(app: FastifyInstance): void {
         .send(new HookgateError(mapped, fe.message).toBody());
     if (err instanceof SyntaxError && fe.statusCode === 400) {
       return reply.code(400).send(new HookgateError("HG_ERR_BAD_JSON", err.message).toBody());
+    }
+    if (isOutOfMemory(err)) {
+      request.log.warn({ err }, "redis out of memory");
+      return reply.code(503).send(new HookgateError("HG_ERR_STORAGE_FULL").toBody());
     }
     if (isRedisUnavailable(err)) {
       request.log.warn({ err }, "redis unavailable");

@@ -66,6 +66,10 @@ export const ConfigSchema = z.object({
     .transform((v) => v === "on"),
   /** How long a crashed process's in-flight work stays claimed before another process takes it. */
   HOOKGATE_LOCK_MS: int(1000, 600_000, 30_000),
+  /** Above this share of Redis's maxmemory, new events are refused with 503 HG_ERR_STORAGE_FULL. */
+  HOOKGATE_REDIS_INGEST_MAX_PERCENT: int(1, 100, 90),
+  /** Above this share, no attempt is sent: its record could not be written, so it would go twice. */
+  HOOKGATE_REDIS_SEND_MAX_PERCENT: int(1, 100, 97),
   HOOKGATE_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 

@@ -1,6 +1,7 @@
 import { Batcher } from "../shared/batcher.ts";
 import { defineScript, type Redis, type RedisScript } from "../shared/redis.ts";
 import { type RedisKeys, WALK_GROUP } from "../shared/redis-keys.ts";
+import { retryWhileFull } from "../shared/storage-guard.ts";
 import type {
   AttemptRecord,
   CreateResult,
@@ -191,11 +192,14 @@ export class DeliveryLog {
     this.#drop = defineScript(redis, "hgDropHeld", 1, DROP);
     this.#keys = keys;
     this.#retentionS = retentionS;
-    this.#attempts = new Batcher(async (items) => {
-      const pipeline = this.#redis.pipeline();
-      for (const item of items) this.#recordAttempt.queue(pipeline, item.keys, item.args);
-      for (const [err] of (await pipeline.exec()) ?? []) if (err) throw err;
-    });
+    // An attempt was made: its record is written even if Redis is full for a while.
+    this.#attempts = new Batcher((items) =>
+      retryWhileFull(async () => {
+        const pipeline = this.#redis.pipeline();
+        for (const item of items) this.#recordAttempt.queue(pipeline, item.keys, item.args);
+        for (const [err] of (await pipeline.exec()) ?? []) if (err) throw err;
+      }),
+    );
   }
 
   /**

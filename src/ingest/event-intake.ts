@@ -1,6 +1,8 @@
+import { HookgateError } from "../errors.ts";
 import type { HookgateEvent } from "../events/index.ts";
 import { defineScript, type Redis, type RedisScript } from "../shared/redis.ts";
 import type { RedisKeys } from "../shared/redis-keys.ts";
+import type { StorageGuard } from "../shared/storage-guard.ts";
 
 /*
  * Accepting events is one Lua call per request: for each event, mark its id seen (SET NX with the
@@ -30,18 +32,30 @@ export class EventIntake {
   readonly #accept: RedisScript;
   readonly #keys: RedisKeys;
   readonly #windowS: number;
+  readonly #storage: StorageGuard | null;
 
-  constructor(redis: Redis, keys: RedisKeys, dedupWindowS: number) {
+  /** @param storage when given, events are refused while Redis has no room to walk and record them */
+  constructor(redis: Redis, keys: RedisKeys, dedupWindowS: number, storage: StorageGuard | null = null) {
     this.#accept = defineScript(redis, "hgAcceptEvents", 1, ACCEPT);
     this.#keys = keys;
     this.#windowS = dedupWindowS;
+    this.#storage = storage;
   }
 
   async accept(events: readonly HookgateEvent[]): Promise<Accepted[]> {
     if (events.length === 0) return [];
+    // Accepted means recorded later: refused while that could not be, rather than lost then.
+    if (this.#storage && !this.#storage.verdict().acceptsEvents)
+      throw new HookgateError("HG_ERR_STORAGE_FULL");
     const args: string[] = [String(this.#windowS), this.#keys.seenEvent("")];
     for (const e of events) args.push(e.id, JSON.stringify(e));
-    const stored = (await this.#accept.run([this.#keys.events], args)) as number[];
+    let stored: number[];
+    try {
+      stored = (await this.#accept.run([this.#keys.events], args)) as number[];
+    } catch (err) {
+      this.#storage?.noteError(err);
+      throw err;
+    }
     return events.map((e, i) => ({ id: e.id, duplicate: stored[i] !== 1 }));
   }
 }

@@ -70,6 +70,8 @@ export type AttemptOutcome =
 
 export interface AttemptRunnerOptions {
   targets: TargetState;
+  /** Whether Redis has room to record an attempt: none is sent when it has not. */
+  storage?: { verdict(): { sends: boolean } };
   /** Checks the route's state right before each send and registers the send (see RouteStore.beginSend). */
   routes: Pick<RouteStore, "beginSend" | "endSend">;
   dispatcher: Dispatcher;
@@ -89,6 +91,8 @@ export interface AttemptRunnerOptions {
 const DIRECT_SLOW_MS = 1_000;
 /** How long a target that failed or answered slowly gets its first attempts through the queue. */
 const DIRECT_COOLDOWN_MS = 30_000;
+/** How long an attempt waits for Redis to have room again before it asks again. */
+const STORAGE_FULL_WAIT_MS = 1_000;
 /** A send's registration outlives its timeout by this much (reading the answer, a busy host). */
 const SEND_REGISTRATION_SLACK_MS = 5_000;
 
@@ -134,6 +138,10 @@ export class AttemptRunner {
     subject: AttemptSubject,
     mode: { patient?: boolean } = {},
   ): Promise<AttemptOutcome> {
+    // What is sent must be recorded: with Redis full, it waits (it would otherwise go twice).
+    if (this.#o.storage && !this.#o.storage.verdict().sends) {
+      return { kind: "deferred", waitMs: STORAGE_FULL_WAIT_MS, reason: "Redis is out of memory" };
+    }
     const receiver = receiverOf(route.target.url, route.template?.kind);
     const target = targetKeyOf(route.target.url);
     const admission = await this.gate.admit({

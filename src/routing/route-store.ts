@@ -10,9 +10,19 @@ import { type RouteState, routeStateOf } from "./route-state.ts";
  * Changes that depend on what is stored run as Lua, so two API processes cannot interleave.
  */
 
+// Moves the revision on. A revision made anew (Redis lost its data) starts from the clock, above
+// any revision a cached table may hold, so no process keeps an old table as current.
+const BUMP = `local function bump(key)
+  if redis.call('EXISTS', key) == 0 then
+    local t = redis.call('TIME')
+    redis.call('SET', key, string.format('%d', tonumber(t[1]) * 1000000 + tonumber(t[2])))
+  end
+  redis.call('INCR', key)
+end`;
+
 // KEYS: routes, order, rev, states. ARGV: id, json, expectedVersion ("" for create), state.
 // Returns 1, or 0 when the id is missing (update) / present (create), or -1 on version conflict.
-const PUT_ROUTE = `
+const PUT_ROUTE = `${BUMP}
 local current = redis.call('HGET', KEYS[1], ARGV[1])
 if ARGV[3] == '' then
   if current then return 0 end
@@ -24,15 +34,15 @@ else
   redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 end
 redis.call('HSET', KEYS[4], ARGV[1], ARGV[4])
-redis.call('INCR', KEYS[3])
+bump(KEYS[3])
 return 1`;
 
 // KEYS: routes, order, rev, states. ARGV: id. Returns 1 when the route was there.
-const DELETE_ROUTE = `
+const DELETE_ROUTE = `${BUMP}
 local removed = redis.call('HDEL', KEYS[1], ARGV[1])
 redis.call('HDEL', KEYS[4], ARGV[1])
 redis.call('LREM', KEYS[2], 0, ARGV[1])
-redis.call('INCR', KEYS[3])
+bump(KEYS[3])
 return removed`;
 
 // KEYS: routes, states. Fills in the state of each route that has none (see routeStateOf).
@@ -65,7 +75,7 @@ return 'on'`;
 
 // KEYS: routes, order, rev. ARGV: ids in the new order. Returns 1, or 0 when the ids are not
 // exactly the stored ones (a route added or removed meanwhile must not be lost from the walk).
-const SET_ORDER = `
+const SET_ORDER = `${BUMP}
 if redis.call('HLEN', KEYS[1]) ~= #ARGV then return 0 end
 local seen = {}
 for _, id in ipairs(ARGV) do
@@ -74,7 +84,7 @@ for _, id in ipairs(ARGV) do
 end
 redis.call('DEL', KEYS[2])
 if #ARGV > 0 then redis.call('RPUSH', KEYS[2], unpack(ARGV)) end
-redis.call('INCR', KEYS[3])
+bump(KEYS[3])
 return 1`;
 
 export class RouteStore {

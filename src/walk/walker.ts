@@ -17,6 +17,7 @@ import type { Sandbox } from "../sandbox/index.ts";
 import { Batcher } from "../shared/batcher.ts";
 import type { Redis } from "../shared/redis.ts";
 import { type RedisKeys, WALK_GROUP } from "../shared/redis-keys.ts";
+import { retryWhileFull } from "../shared/storage-guard.ts";
 import { type RouteWalk, walkEvent } from "./walk-event.ts";
 
 /*
@@ -139,6 +140,7 @@ export class Walker {
   readonly #o: WalkerOptions;
   readonly #consumer = `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   #running = false;
+  #readOk = true;
   #loop: Promise<void> | null = null;
   #lastClaim = 0;
   /** Stream entries being walked here: their claim is renewed so no other walker takes them. */
@@ -149,16 +151,13 @@ export class Walker {
 
   constructor(options: WalkerOptions) {
     this.#o = options;
-    this.#commit = new Batcher((items) => this.#commitWalks(items));
+    // Walks done (and attempts made from them) are recorded even if Redis is full for a while:
+    // given up, the event would be walked and its deliveries sent again.
+    this.#commit = new Batcher((items) => retryWhileFull(() => this.#commitWalks(items)));
   }
 
   async start(): Promise<void> {
-    const { redis, keys } = this.#o;
-    try {
-      await redis.xgroup("CREATE", keys.events, WALK_GROUP, "0", "MKSTREAM");
-    } catch (err) {
-      if (!String(err).includes("BUSYGROUP")) throw err;
-    }
+    await this.#ensureGroup();
     this.#running = true;
     this.#loop = this.#run();
     // A walk may outlast lockMs (a direct attempt to a slow target, a function near its deadline):
@@ -177,8 +176,23 @@ export class Walker {
     }
   }
 
+  /** The stream and its consumer group, made when missing (first start, or Redis lost its data). */
+  async #ensureGroup(): Promise<void> {
+    const { redis, keys } = this.#o;
+    try {
+      await redis.xgroup("CREATE", keys.events, WALK_GROUP, "0", "MKSTREAM");
+    } catch (err) {
+      if (!String(err).includes("BUSYGROUP")) throw err;
+    }
+  }
+
   isRunning(): boolean {
     return this.#running;
+  }
+
+  /** Running, and its last read of the stream worked (readiness: false while it cannot walk). */
+  isHealthy(): boolean {
+    return this.#running && this.#readOk;
   }
 
   /** Finishes the walks in hand; what was not read stays in the stream for the next walker. */
@@ -200,6 +214,7 @@ export class Walker {
           continue;
         }
         const { entries, reclaimed } = await this.#next(this.#o.concurrency - inflight.size);
+        this.#readOk = true;
         if (entries.length === 0) continue;
         const routes = await this.#o.routes.current();
         for (const entry of entries) {
@@ -214,7 +229,11 @@ export class Walker {
         }
       } catch (err) {
         if (!this.#running) break;
+        this.#readOk = false;
         this.#o.onError?.(err);
+        // Redis lost its data (a restart without it, FLUSHALL, a failover to an empty replica):
+        // the group is made again and walking goes on with what arrives from now.
+        if (String(err).includes("NOGROUP")) await this.#ensureGroup().catch((e) => this.#o.onError?.(e));
         await new Promise((r) => setTimeout(r, 250));
       }
     }

@@ -94,7 +94,7 @@ describe("the gateway process", () => {
     await waitUntil(() => worker.stderr().includes("workers running"), 20_000, "worker");
     const workerReady = await get(metricsPort, "/readyz");
     assert.equal(workerReady.status, 200, "a worker serves its own health");
-    assert.deepEqual(workerReady.json.checks, { redis: true, walker: true, deliveryWorker: true });
+    assert.deepEqual(workerReady.json.checks, { redis: true, redisMemory: true, walker: true, deliveryWorker: true });
     assert.equal((await get(metricsPort, "/v1/routes", token)).status, 404, "and no API");
 
     const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
