@@ -156,7 +156,29 @@ function routeExamples(): ExampleBook {
         202: {
           queued: {
             summary: "Queued again with the full retry schedule",
-            value: { redriven: 37, scanned: 1043 },
+            value: {
+              redriven: 37,
+              scanned: 1043,
+              notSent: [
+                {
+                  deliveryId: "dlv_3r8kq0wz7m1c5d9x2b4n6p8t0v",
+                  code: "HG_ERR_CONFLICT",
+                  message:
+                    "delivery dlv_3r8kq0wz7m1c5d9x2b4n6p8t0v cannot be sent: walked again with version 4: map: TypeError: Cannot read properties of undefined (reading 'subject')",
+                },
+              ],
+            },
+          },
+        },
+      },
+    },
+    "post /v1/routes/{id}/held/drop": {
+      params: { id: ROUTE_ID },
+      responses: {
+        200: {
+          dropped: {
+            summary: "What the route held while it was off, ended as failed (HG_ERR_HELD_DROPPED)",
+            value: { dropped: 12 },
           },
         },
       },

@@ -162,7 +162,6 @@ export const routesApi =
           "Ends every delivery the route holds (it is turned off) as failed with HG_ERR_HELD_DROPPED, instead of sending them when it is turned on again.",
         tags: ["routes"],
         params: IdParams,
-        body: z.null().optional(),
         response: { 200: z.object({ dropped: z.int() }).meta({ id: "HeldDropped" }), ...errors },
       },
       handler: async (request) => {
