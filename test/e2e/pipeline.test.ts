@@ -607,7 +607,12 @@ describe("route test, health and docs", () => {
     assert.equal(live.statusCode, 200);
     const ready = await fx.gw.app.inject({ method: "GET", url: "/readyz" });
     assert.equal(ready.statusCode, 200);
-    assert.deepEqual(JSON.parse(ready.body).checks, { redis: true, redisMemory: true, walker: true, deliveryWorker: true });
+    assert.deepEqual(JSON.parse(ready.body).checks, {
+      redis: true,
+      redisMemory: true,
+      walker: true,
+      deliveryWorker: true,
+    });
   });
 
   it("serves an OpenAPI 3.1 document of the API", async () => {

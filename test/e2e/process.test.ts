@@ -88,13 +88,22 @@ describe("the gateway process", () => {
     const api = run({ ...common, HOOKGATE_ROLE: "api", PORT: String(port) });
     await waitUntil(async () => (await get(port, "/healthz")).status === 200, 20_000, "api");
     const ready = await get(port, "/readyz");
-    assert.deepEqual(ready.json.checks, { redis: true }, "an API-only process runs no workers");
+    assert.deepEqual(
+      ready.json.checks,
+      { redis: true, redisMemory: true },
+      "an API-only process runs no workers",
+    );
     const metricsPort = await freePort();
     const worker = run({ ...common, HOOKGATE_ROLE: "worker", HOOKGATE_METRICS_PORT: String(metricsPort) });
     await waitUntil(() => worker.stderr().includes("workers running"), 20_000, "worker");
     const workerReady = await get(metricsPort, "/readyz");
     assert.equal(workerReady.status, 200, "a worker serves its own health");
-    assert.deepEqual(workerReady.json.checks, { redis: true, redisMemory: true, walker: true, deliveryWorker: true });
+    assert.deepEqual(workerReady.json.checks, {
+      redis: true,
+      redisMemory: true,
+      walker: true,
+      deliveryWorker: true,
+    });
     assert.equal((await get(metricsPort, "/v1/routes", token)).status, 404, "and no API");
 
     const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
