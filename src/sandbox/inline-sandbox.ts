@@ -189,7 +189,7 @@ export class InlineSandbox {
 
   #releaseEntry(entry: RouteIsolate): void {
     entry.refs--;
-    if (entry.refs === 0 && this.#retired.has(entry)) entry.kill("disposed");
+    if (entry.refs === 0 && (this.#retired.has(entry) || entry.wantsRecycling())) entry.kill("disposed");
     if (this.#entries.size > this.#maxIsolates) this.#evict();
   }
 

@@ -52,6 +52,9 @@ export function isolateRuntime(shared: SharedArrayBuffer, configJson: string, li
     maxLogChars: number;
     /** filename of each user module -> lines its wrapper adds before the user's first line */
     files: Record<string, number>;
+    /** What Intl objects may hold outside the heap, in KiB, and what each is counted as. */
+    offHeapBudgetKiB: number;
+    offHeapCostKiB: number;
   };
   const g = globalThis as unknown as Record<PropertyKey, unknown>;
   const O = Object;
@@ -67,6 +70,8 @@ export function isolateRuntime(shared: SharedArrayBuffer, configJson: string, li
   const StringOf = String;
   const starts = new Float64Array(shared, 0, config.slots * 2);
   const phase = new Int32Array(shared, config.slots * 16, config.slots);
+  /** [0]: KiB of memory outside the heap charged to this isolate (read by the host to recycle it). */
+  const offHeap = new Int32Array(shared, config.slots * 20, 1);
   const positionPattern = /([A-Za-z0-9_.-]+\.js):(\d+):(\d+)/;
 
   // ---- console capture -------------------------------------------------------------------
@@ -147,6 +152,61 @@ export function isolateRuntime(shared: SharedArrayBuffer, configJson: string, li
     configurable: false,
   });
 
+  // ---- charge what escapes the heap limit ------------------------------------------------------
+  // An Intl object keeps ICU state in C++ memory (~27 KB for a DateTimeFormat) that neither the
+  // heap limit nor V8's external-memory figure sees: an isolate that keeps them grows the process
+  // without bound (issue 16, item 3). Each one user code makes (every Intl constructor, with or
+  // without `new`, subclasses included, and Segmenter#segment) is charged offHeapCostKiB; past
+  // the budget (the route's memory limit) making one throws, the step fails with
+  // HG_ERR_SANDBOX_MEMORY, and the host recycles the isolate once half the budget is charged
+  // (run-route.ts). ArrayBuffers need none of this: isolated-vm counts them in the heap limit.
+  let offHeapOver = false;
+  const chargeOffHeap = (): void => {
+    const next = (offHeap[0] ?? 0) + config.offHeapCostKiB;
+    if (next > config.offHeapBudgetKiB) {
+      offHeapOver = true;
+      throw new RangeError("Out of memory: too many Intl objects for the route's memory limit");
+    }
+    offHeap[0] = next;
+  };
+  const intl = g.Intl as Record<string, unknown>;
+  for (const name of R.ownKeys(intl)) {
+    const C = intl[name as string];
+    if (typeof C !== "function" || !("prototype" in C)) continue;
+    const counted: unknown = new Proxy(C, {
+      construct(target, args, newTarget) {
+        chargeOffHeap();
+        return R.construct(target, args, newTarget);
+      },
+      apply(target, self, args) {
+        chargeOffHeap();
+        return R.apply(target, self, args);
+      },
+    });
+    O.defineProperty((C as { prototype: object }).prototype, "constructor", {
+      value: counted,
+      writable: true,
+      enumerable: false,
+      configurable: true,
+    });
+    O.defineProperty(intl, name, { value: counted, writable: true, enumerable: false, configurable: true });
+  }
+  const segmenterProto = (g.Intl as { Segmenter: { prototype: { segment: (s: string) => unknown } } })
+    .Segmenter.prototype;
+  const segment = segmenterProto.segment;
+  const countedSegment = {
+    segment(this: unknown, input: string): unknown {
+      chargeOffHeap();
+      return R.apply(segment, this, [input]);
+    },
+  }.segment;
+  O.defineProperty(segmenterProto, "segment", {
+    value: countedSegment,
+    writable: true,
+    enumerable: false,
+    configurable: true,
+  });
+
   // ---- tame the override mistake -------------------------------------------------------------
   const tame = (proto: object, names: PropertyKey[]): void => {
     for (const name of names) {
@@ -223,6 +283,8 @@ export function isolateRuntime(shared: SharedArrayBuffer, configJson: string, li
       else stack.push(desc.get, desc.set);
     }
   }
+  // The runtime's own Intl objects above (hidden prototypes) are not the route's.
+  offHeap[0] = 0;
 
   // ---- running user functions ------------------------------------------------------------
   type UserFn = (event: unknown) => unknown;
@@ -314,6 +376,7 @@ export function isolateRuntime(shared: SharedArrayBuffer, configJson: string, li
     return s.lines;
   };
   const begin = (call: Call, step: 1 | 2): void => {
+    offHeapOver = false;
     const t = now();
     call.t0 = t;
     starts[call.slot * 2 + step - 1] = t;
@@ -463,7 +526,18 @@ export function isolateRuntime(shared: SharedArrayBuffer, configJson: string, li
     return value;
   };
 
+  /** A step that made more Intl objects than its budget failed for memory, whatever it did next. */
+  const offHeapFailure = (call: Call, step: string): StepOut =>
+    fail(
+      call,
+      "HG_ERR_SANDBOX_MEMORY",
+      `The ${step} kept more Intl objects than its memory limit allows (each counts as ${config.offHeapCostKiB} KiB)`,
+    );
   const afterMap = (call: Call, ok: boolean, v: unknown): string => {
+    if (offHeapOver) {
+      call.map = offHeapFailure(call, "map");
+      return finish(call);
+    }
     if (!ok) {
       call.map = fail(call, "HG_ERR_SANDBOX_THROW", describeThrow(v));
       return finish(call);
@@ -512,6 +586,10 @@ export function isolateRuntime(shared: SharedArrayBuffer, configJson: string, li
     return invoke(mapFn as UserFn, call, 2, (ok, v) => afterMap(call, ok, v));
   };
   const afterFilter = (call: Call, ok: boolean, v: unknown): string | Promise<string> => {
+    if (offHeapOver) {
+      call.filter = offHeapFailure(call, "filter");
+      return finish(call);
+    }
     if (!ok) {
       call.filter = fail(call, "HG_ERR_SANDBOX_THROW", describeThrow(v));
       return finish(call);

@@ -53,7 +53,7 @@ import {
   STREAM_FD,
 } from "./protocol.ts";
 import type { RouteLimits } from "./run-route.ts";
-import { mainThreadCpuMs } from "./thread-cpu.ts";
+import { mainThreadCpuMs, residentMb } from "./thread-cpu.ts";
 import type {
   RouteFunctions,
   RouteRun,
@@ -75,6 +75,9 @@ const MARGIN_MS = 5000;
 const HARD_FACTOR = 60;
 /** A child silent this long is hung whatever its CPU time says (watchdog.ts). */
 const MAX_SILENT_MS = 60_000;
+const DEFAULT_MAX_RSS_MB = 1536;
+/** A replaced child still finishing its calls is killed past this multiple of maxRssMb. */
+const HARD_RSS_FACTOR = 1.5;
 const WATCH_MS = 250;
 /** A child that has not said "ready" this long after it was started is killed. */
 const STARTUP_MS = 30_000;
@@ -127,6 +130,8 @@ interface Child {
    * (null: unknown), and when that look was. */
   cpuAtHeard: number | null;
   cpuSampledAt: number;
+  /** When its resident memory was last compared with maxRssMb as calls were sent to it. */
+  rssCheckedAt: number;
   ready: boolean;
   gone: boolean;
   referenced: boolean;
@@ -144,6 +149,9 @@ export class ProcessSandbox {
   readonly #options: ProcessSandboxOptions;
   readonly #limits: RouteLimits;
   #child: Child | null = null;
+  /** Children replaced for their memory, finishing the calls they hold (no new ones go to them). */
+  readonly #draining = new Set<Child>();
+  readonly #maxRssMb: number;
   #queue: Call[] = [];
   #flushScheduled = false;
   #nextId = 1;
@@ -156,6 +164,8 @@ export class ProcessSandbox {
   constructor(options: ProcessSandboxOptions) {
     this.#limits = resolveOptions(options).limits;
     this.#options = { ...options };
+    this.#maxRssMb =
+      options.maxRssMb !== undefined && options.maxRssMb > 0 ? options.maxRssMb : DEFAULT_MAX_RSS_MB;
   }
 
   run(fns: RouteFunctions, json: string): Promise<RouteRun> {
@@ -222,6 +232,7 @@ export class ProcessSandbox {
       child.proc.kill("SIGKILL");
       this.#unref(child);
     }
+    for (const old of this.#draining) this.#end(old, "HG_ERR_SANDBOX_CRASHED", "The sandbox is disposed");
     this.#stopWatch();
   }
 
@@ -288,7 +299,15 @@ export class ProcessSandbox {
   }
 
   #current(): Child {
-    if (this.#child !== null && !this.#child.gone) return this.#child;
+    const current = this.#child;
+    if (current !== null && !current.gone) {
+      const now = Date.now();
+      if (now - current.rssCheckedAt < WATCH_MS) return current;
+      current.rssCheckedAt = now;
+      const rss = current.proc.pid === undefined ? null : residentMb(current.proc.pid);
+      if (rss === null || rss <= this.#maxRssMb) return current;
+      this.#replace(current);
+    }
     const { debugHooks, ...options } = this.#options;
     const args = [JSON.stringify(options)];
     if (debugHooks === true) args.push(DEBUG_FLAG);
@@ -313,6 +332,7 @@ export class ProcessSandbox {
       lastHeard: now,
       cpuAtHeard: null,
       cpuSampledAt: 0,
+      rssCheckedAt: now,
       ready: false,
       gone: false,
       referenced: true,
@@ -367,7 +387,13 @@ export class ProcessSandbox {
       return;
     }
     call.resolve(runOf(env.h, env.v, micros / 1000));
-    if (child.pending.size === 0) this.#unref(child);
+    if (child.pending.size === 0) this.#idle(child);
+  }
+
+  /** No call in flight: a child being replaced goes now; the current one may sleep. */
+  #idle(child: Child): void {
+    if (this.#draining.has(child)) this.#end(child, "HG_ERR_SANDBOX_CRASHED", "replaced");
+    else this.#unref(child);
   }
 
   #onMessage(child: Child, frame: Frame): void {
@@ -411,11 +437,12 @@ export class ProcessSandbox {
     }
     // A child that answers out of protocol is broken or compromised: replace it.
     if (invalid) this.#end(child, "HG_ERR_SANDBOX_CRASHED", "The sandbox process sent an invalid answer");
-    else if (child.pending.size === 0) this.#unref(child);
+    else if (child.pending.size === 0) this.#idle(child);
   }
 
   /** The child is gone or being killed: fail its calls in flight, start afresh for the next. */
   #end(child: Child, code: SandboxErrorCode, message: string): void {
+    this.#draining.delete(child);
     if (this.#child === child) {
       this.#child = null;
       this.#isolates = 0;
@@ -429,7 +456,49 @@ export class ProcessSandbox {
     child.pending.clear();
     this.#unref(child);
     for (const call of calls) call.resolve(failedRun(call, code, message));
-    if (this.#child === null || this.#child.pending.size === 0) this.#stopWatch();
+    if ((this.#child === null || this.#child.pending.size === 0) && this.#draining.size === 0)
+      this.#stopWatch();
+  }
+
+  /** The child's memory grew past maxRssMb (memory outside every isolate's heap limit, or
+   * fragmentation that disposing isolates does not give back): later calls go to a new child,
+   * and this one is killed once its calls in flight are answered, or at HARD_RSS_FACTOR times
+   * the ceiling if it keeps growing meanwhile (issue 16, item 3). */
+  #replace(child: Child): void {
+    if (this.#child !== child) return;
+    this.#child = null;
+    this.#isolates = 0;
+    this.#heap = EMPTY_HEAP;
+    if (child.pending.size === 0) {
+      this.#end(child, "HG_ERR_SANDBOX_CRASHED", "replaced");
+      return;
+    }
+    this.#draining.add(child);
+  }
+
+  /** Watch the memory of the children being replaced (their calls in flight run on). */
+  #watchDraining(): void {
+    for (const child of this.#draining) {
+      const pid = child.proc.pid;
+      const rss = pid === undefined ? null : residentMb(pid);
+      if (rss !== null && rss > this.#maxRssMb * HARD_RSS_FACTOR) {
+        this.#end(
+          child,
+          "HG_ERR_SANDBOX_CRASHED",
+          `The sandbox process used more than ${Math.round(this.#maxRssMb * HARD_RSS_FACTOR)} MB and was replaced`,
+        );
+      } else {
+        const now = Date.now();
+        for (const call of child.pending.values()) {
+          if (callVerdict(now, call) !== "fail-call") continue;
+          child.pending.delete(call.id);
+          call.resolve(
+            failedRun(call, "HG_ERR_SANDBOX_TIMEOUT", "The sandbox process did not answer this call in time"),
+          );
+        }
+        if (child.pending.size === 0) this.#idle(child);
+      }
+    }
   }
 
   #startWatch(): void {
@@ -445,9 +514,10 @@ export class ProcessSandbox {
   }
 
   #watch(): void {
+    this.#watchDraining();
     const child = this.#child;
     if (child === null || child.pending.size === 0) {
-      this.#stopWatch();
+      if (this.#draining.size === 0) this.#stopWatch();
       return;
     }
     const now = Date.now();
@@ -479,7 +549,12 @@ export class ProcessSandbox {
         failedRun(call, "HG_ERR_SANDBOX_TIMEOUT", "The sandbox process did not answer this call in time"),
       );
     }
-    if (child.pending.size === 0) this.#unref(child);
+    if (child.pending.size === 0) {
+      this.#unref(child);
+      return;
+    }
+    const rss = child.proc.pid === undefined ? null : residentMb(child.proc.pid);
+    if (rss !== null && rss > this.#maxRssMb) this.#replace(child);
   }
 
   #ref(child: Child): void {

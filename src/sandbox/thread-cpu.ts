@@ -28,3 +28,15 @@ export function cpuMsOfStat(text: string): number | null {
   if (!Number.isFinite(utime) || !Number.isFinite(stime)) return null;
   return (utime + stime) * MS_PER_TICK;
 }
+
+/** The resident memory of a process in MB (VmRSS of /proc/<pid>/status); null where unknown. */
+export function residentMb(pid: number): number | null {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/status`, "latin1");
+  } catch {
+    return null;
+  }
+  const kb = /^VmRSS:\s+(\d+) kB/m.exec(text);
+  return kb === null ? null : Number(kb[1]) / 1024;
+}

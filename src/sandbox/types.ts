@@ -70,6 +70,9 @@ export interface SandboxOptions {
   maxConcurrentPerIsolate?: number;
   /** Default 1 MiB of UTF-8 JSON. */
   maxOutputBytes?: number;
+  /** Process mode: the sandbox process's resident memory (MB) past which it is replaced (calls in
+   * flight finish in it first; at 1.5 times this it is killed). Default 1536. */
+  maxRssMb?: number;
 }
 
 /** Where the isolates live: in a child process that holds no secrets, or in this process. */

@@ -232,3 +232,52 @@ describe("sandbox process", () => {
     await waitUntil(() => !alive(pid));
   });
 });
+
+describe("sandbox process memory outside the heap (issue 16, item 3)", () => {
+  it("a route that keeps Intl objects is recycled, and a child past its RSS ceiling is replaced after its calls finish", async () => {
+    // A small ceiling so that the issue's pattern (a map keeping Intl.DateTimeFormat objects,
+    // whose ICU memory no heap limit sees) crosses it in seconds.
+    const sandbox = new Sandbox({ mode: "process", timeoutMs: 60_000, memoryLimitMb: 64, maxRssMb: 160 });
+    try {
+      const pid = await started(sandbox);
+      const keeper = (r: number) => ({
+        key: `intl-${r}@1`,
+        map: `const kept = new Map(); let n = 0;\nexport default () => { for (let i = 0; i < 300; i++) kept.set(n++, new Intl.DateTimeFormat("en-US", { timeZone: "Europe/Paris", dateStyle: "full" })); return kept.size; }`,
+      });
+      const answers: unknown[] = [];
+      // Each route keeps 900 objects (~25 MB outside its heap, under the half of its budget that
+      // recycles it); eight of them take the child past its ceiling. Calls go on until a new
+      // child answers: every one of them, on either child, must succeed.
+      for (let round = 1; round <= 3; round++) {
+        const runs = await Promise.all(
+          Array.from({ length: 8 }, (_, r) => sandbox.runRoute(keeper(r), event)),
+        );
+        answers.push(...runs.map((run) => run.map?.value ?? run.map?.error));
+      }
+      await waitUntil(
+        async () => {
+          const run = await sandbox.runRoute(OK, event);
+          answers.push(run.map?.value ?? run.map?.error);
+          return sandbox.childPid() !== pid;
+        },
+        60_000,
+        "a new sandbox process",
+      );
+      for (const a of answers)
+        assert.ok(typeof a === "number" || (a as { n?: number }).n === 2, JSON.stringify(a));
+      await waitUntil(() => !alive(pid), 15_000, "the old child to go");
+      // The one Intl object too many fails its step for memory; the child lives on.
+      const burst = await sandbox.runRoute(
+        {
+          key: "intl-burst@1",
+          map: "export default () => { const k = []; for (;;) k.push(new Intl.NumberFormat('de')); }",
+        },
+        event,
+      );
+      assert.equal(burst.map?.error?.code, "HG_ERR_SANDBOX_MEMORY", JSON.stringify(burst.map));
+      assert.deepEqual((await sandbox.runRoute(OK, event)).map?.value, { n: 2 });
+    } finally {
+      sandbox.dispose();
+    }
+  });
+});

@@ -623,4 +623,18 @@ export default () => { const p = Promise.resolve(true); Object.defineProperty(p,
     source: `export default () => ({ small: { toJSON() { return "x".repeat(2e6); } } })`,
     expect: OUTPUT,
   },
+  // ---- memory outside the heap (issue 16, item 3) ---------------------------------------------
+  {
+    name: "Intl objects kept across calls (outside the heap)",
+    kind: "filter",
+    source: `const kept = []; export default () => { for (let i = 0; i < 50; i++) kept.push(new Intl.DateTimeFormat("en-US")); return kept.length > 0; }`,
+    expect: SAFE,
+  },
+  {
+    name: "Intl objects without end in one call",
+    kind: "map",
+    source: `export default () => { const k = []; for (;;) k.push(new Intl.Collator("de", { sensitivity: "base" })); }`,
+    expect: MEMORY,
+    underLoad: "HG_ERR_SANDBOX_TIMEOUT",
+  },
 ];
