@@ -62,6 +62,7 @@ export async function startGateway(config: Config, options: GatewayOptions): Pro
     timeoutMs: config.HOOKGATE_FUNCTION_TIMEOUT_MS,
     memoryLimitMb: config.HOOKGATE_FUNCTION_MEMORY_MB,
     maxIsolates: config.HOOKGATE_MAX_ISOLATES,
+    maxRssMb: config.HOOKGATE_SANDBOX_RSS_MB,
   });
   const log = new DeliveryLog(
     redis,

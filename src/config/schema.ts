@@ -41,6 +41,8 @@ export const ConfigSchema = z.object({
   HOOKGATE_SANDBOX: z.enum(["process", "inline"]).default("process"),
   /** Warm isolates kept (one per route version, ~2.5 MB each); the least recently used go first. */
   HOOKGATE_MAX_ISOLATES: int(1, 100_000, 200),
+  /** Process mode: the sandbox process is replaced past this resident memory (MB), killed at 1.5x. */
+  HOOKGATE_SANDBOX_RSS_MB: int(128, 1_048_576, 1536),
   // Walks whose commit is still in flight hold a lane, so this is well above the core count.
   HOOKGATE_WALK_CONCURRENCY: int(1, 4096, 256),
   HOOKGATE_DELIVERY_CONCURRENCY: int(1, 4096, 128),

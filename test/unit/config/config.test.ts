@@ -36,6 +36,12 @@ describe("loadConfig", () => {
     );
   });
 
+  it("reads the sandbox process's RSS ceiling, refusing one too small for the process itself", () => {
+    assert.equal(loadConfig({}).HOOKGATE_SANDBOX_RSS_MB, 1536);
+    assert.equal(loadConfig({ HOOKGATE_SANDBOX_RSS_MB: "4096" }).HOOKGATE_SANDBOX_RSS_MB, 4096);
+    assert.throws(() => loadConfig({ HOOKGATE_SANDBOX_RSS_MB: "64" }), /HOOKGATE_SANDBOX_RSS_MB/);
+  });
+
   it("refuses a short admin token", () => {
     assert.throws(() => loadConfig({ HOOKGATE_ADMIN_TOKEN: "short" }), /HOOKGATE_ADMIN_TOKEN/);
   });
