@@ -4,10 +4,17 @@
  * Two formats are accepted:
  * - module: an ES module whose default export is the function,
  *   `export default (event) => event.type === "messageNew"` (sync or async, arrow or function).
- * - body (EmailEngine style): the body of a function with `payload` in scope that `return`s,
- *   `if (payload.type !== "messageNew") return false; return true;`. It is wrapped as
- *   `export default function (payload) {\n<body>\n}`, made `async` when the body mentions `await`,
- *   so a body is strict-mode code, like a module.
+ * - body (EmailEngine style): the body of a function that `return`s, with two names in scope:
+ *   `payload`, the webhook body as its sender sent it (EmailEngine's own functions read
+ *   `payload.path`, `payload.data.subject`, so they must run here unchanged), and `event`,
+ *   Hookgate's event. For an event from a source (`sourceKind` other than "api") `payload` is
+ *   `event.data`, the body the adapter kept; for an event posted to /v1/events it is the event,
+ *   which is what that sender sent. The body is an inner function of a one-line wrapper (so
+ *   line numbers shift by exactly one, and a body may still declare its own `event`):
+ *   `export default function (event) { return __hookgateBody(<payload>); function
+ *   __hookgateBody(payload) {\n<body>\n} }`, the inner function `async` when the body mentions
+ *   `await`, like EmailEngine's `(async (payload) => { … })(payload)`. A body is strict-mode code,
+ *   like a module.
  *
  * A source is a module when it contains `export default` (or `export { x as default }`) and
  * compiles as a module; otherwise it is a body. Compiling never runs the code: it happens in a
@@ -34,9 +41,15 @@ export interface PreparedSource {
 
 export type PrepareResult = { ok: true; source: PreparedSource } | { ok: false; problem: SyntaxProblem };
 
-const BODY_PREFIX_SYNC = "export default function (payload) {\n";
-const BODY_PREFIX_ASYNC = "export default async function (payload) {\n";
-const BODY_SUFFIX = "\n}";
+/** The sender's body of `event`: `event.data` for an event a source made, else the event itself. */
+const PAYLOAD_OF_EVENT =
+  '(event !== null && typeof event === "object" && typeof event.sourceKind === "string" && event.sourceKind !== "api" ? event.data : event)';
+// The call comes before the (hoisted) declaration so that the wrapper's tail is only braces: a
+// body left open then fails as "Unexpected end of input", as it would on its own.
+const BODY_CALL = `export default function (event) { return __hookgateBody(${PAYLOAD_OF_EVENT});`;
+const BODY_PREFIX_SYNC = `${BODY_CALL} function __hookgateBody(payload) {\n`;
+const BODY_PREFIX_ASYNC = `${BODY_CALL} async function __hookgateBody(payload) {\n`;
+const BODY_SUFFIX = "\n} }";
 const MODULE_HINT = /\bexport\s+default\b|\bexport\s*\{[^}]*\bas\s+default\b/;
 const MODULE_AT_LINE_START = /^\s*(?:export|import)\b/m;
 /** V8 compile errors as isolated-vm reports them: `Unexpected token ')' [file.js:2:10]`. */

@@ -28,20 +28,30 @@ describe("format detection", () => {
     }
   });
 
-  it("wraps a function body with payload in scope, one line before the user's first line", () => {
+  it("wraps a function body with payload and event in scope, one line before the user's first line", () => {
     const s = prepared('if (payload.type !== "messageNew") return false;\nreturn true;');
     assert.equal(s.format, "body");
     assert.equal(s.lineOffset, 1);
-    assert.equal(
-      s.code,
-      'export default function (payload) {\nif (payload.type !== "messageNew") return false;\nreturn true;\n}',
+    const lines = s.code.split("\n");
+    assert.match(
+      lines[0] ?? "",
+      /^export default function \(event\) \{ return __hookgateBody\(.*event\.data.*\); function __hookgateBody\(payload\) \{$/,
     );
+    assert.deepEqual(lines.slice(1), [
+      'if (payload.type !== "messageNew") return false;',
+      "return true;",
+      "} }",
+    ]);
   });
 
-  it("makes the wrapper async when the body awaits", () => {
+  it("makes the inner function async when the body awaits", () => {
     const s = prepared("const x = await Promise.resolve(payload.data);\nreturn x;");
     assert.equal(s.format, "body");
-    assert.ok(s.code.startsWith("export default async function (payload) {\n"));
+    assert.ok(s.code.split("\n")[0]?.endsWith(" async function __hookgateBody(payload) {"));
+  });
+
+  it("lets a body declare its own event, as an EmailEngine function may", () => {
+    assert.equal(prepared("const event = payload.event;\nreturn event === 'messageNew';").format, "body");
   });
 
   it("keeps a body that only mentions export default inside a string or comment", () => {
