@@ -20,6 +20,7 @@ import { createBlockingRedis, createRedis, waitForRedis } from "./shared/redis.t
 import { redisKeys } from "./shared/redis-keys.ts";
 import { StorageGuard } from "./shared/storage-guard.ts";
 import { SourceStore } from "./sources/index.ts";
+import { StatsReader, StatsRecorder, walkObservers } from "./stats/index.ts";
 import { Walker } from "./walk/index.ts";
 
 /*
@@ -89,6 +90,10 @@ export async function startGateway(config: Config, options: GatewayOptions): Pro
   let walker: Walker | null = null;
   let worker: DeliveryWorker | null = null;
   let runner: AttemptRunner | null = null;
+  // Per-minute counts in Redis for GET /v1/stats and the dashboard (workers only count).
+  const stats = runWorkers
+    ? new StatsRecorder(redis, keys.prefix, options.onWorkerError ? { onError: options.onWorkerError } : {})
+    : null;
   const targets = new TargetState(redis, keys, {
     failureThreshold: config.HOOKGATE_BREAKER_FAILURES,
     cooldownMs: config.HOOKGATE_BREAKER_COOLDOWN_MS,
@@ -117,6 +122,7 @@ export async function startGateway(config: Config, options: GatewayOptions): Pro
       targets,
       targetLanes: (key) => runner?.gate.lanes(key) ?? null,
       metrics,
+      stats: new StatsReader(redis, keys.prefix),
       readiness: (): Record<string, boolean> => ({
         // Room in Redis for what is accepted to be walked and recorded (maxmemory).
         redisMemory: storage.verdict().acceptsEvents,
@@ -143,6 +149,7 @@ export async function startGateway(config: Config, options: GatewayOptions): Pro
       excerptBytes: config.HOOKGATE_RESPONSE_EXCERPT_BYTES,
       onAttempt: (report) => {
         metrics.attempt(report);
+        stats?.attempt(report);
         if (report.breaker) metrics.setBreakerState(report.target, breakerAt(report.breaker, Date.now()));
       },
     });
@@ -157,7 +164,7 @@ export async function startGateway(config: Config, options: GatewayOptions): Pro
       scheduler,
       concurrency: config.HOOKGATE_WALK_CONCURRENCY,
       lockMs: config.HOOKGATE_LOCK_MS,
-      observer: metrics,
+      observer: stats ? walkObservers(metrics, stats) : metrics,
       ...(config.HOOKGATE_DIRECT_ATTEMPTS ? { direct: { runner, store } } : {}),
       ...(options.onWorkerError ? { onError: options.onWorkerError } : {}),
     });
@@ -192,6 +199,7 @@ export async function startGateway(config: Config, options: GatewayOptions): Pro
     async close() {
       await app?.close();
       await Promise.all([walker?.stop(), worker?.close()]);
+      await stats?.close();
       await queue.close();
       await dispatcher.close();
       sandbox.dispose();

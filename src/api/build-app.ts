@@ -25,6 +25,7 @@ import { playgroundApi } from "./playground-api.ts";
 import { queuesBoardApi } from "./queues-board-api.ts";
 import { routesApi } from "./routes-api.ts";
 import { sourcesApi } from "./sources-api.ts";
+import { statsApi } from "./stats-api.ts";
 import { targetsApi } from "./targets-api.ts";
 
 export interface BuildAppOptions {
@@ -117,6 +118,7 @@ export async function buildApp(deps: ApiDeps, options: BuildAppOptions = {}): Pr
       await v1.register(deliveriesApi(deps));
       await v1.register(sourcesApi(deps));
       await v1.register(targetsApi(deps));
+      await v1.register(statsApi(deps));
     },
     { prefix: "/v1" },
   );

@@ -9,6 +9,7 @@ import type { RouteStore, RouteTable } from "../routing/index.ts";
 import type { Sandbox } from "../sandbox/index.ts";
 import type { Redis } from "../shared/redis.ts";
 import type { SourceStore } from "../sources/index.ts";
+import type { StatsReader } from "../stats/index.ts";
 
 /** Everything the API plugins use, built once by main.ts (or a test) and passed in. */
 export interface ApiDeps {
@@ -32,6 +33,8 @@ export interface ApiDeps {
   targetLanes?: (targetKey: string) => { inFlight: number; waiting: number } | null;
   /** This gateway's Prometheus metrics (GET /metrics). */
   metrics: Metrics;
+  /** The per-minute counters in Redis (GET /v1/stats). */
+  stats?: StatsReader;
   /** Extra readiness checks (the workers of this process), by name. */
   readiness?: () => Record<string, boolean>;
 }
