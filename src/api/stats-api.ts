@@ -55,7 +55,7 @@ const StatsOutSchema = z
     }),
     series: z.array(Point).describe("One point per `step`, oldest first, zeros included"),
   })
-  .meta({ id: "Stats", examples: [EXAMPLE] });
+  .meta({ examples: [EXAMPLE] });
 
 /** Events in and attempt outcomes per minute, from counters every worker adds to in Redis. */
 export const statsApi =
