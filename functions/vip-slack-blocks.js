@@ -8,7 +8,12 @@ const esc = (s) =>
     .replace(/>/g, "&gt;");
 
 export default (event) => {
-  const { subject, from, to, text } = event.data;
+  // EmailEngine nests the message in `data.data`; MailSlurp and events posted to /v1/events keep
+  // it in `data`. hookgate.addressList reads every system's address shape.
+  const message = (event.sourceKind === "emailengine" ? event.data?.data : event.data) ?? {};
+  const { subject, text } = message;
+  const from = hookgate.addressList(message.from)[0];
+  const to = hookgate.addressList(message.to);
   const sender = from?.name ? `${from.name} <${from.address}>` : (from?.address ?? "unknown sender");
   const excerpt = String(text?.plain ?? "")
     .replace(/\s+/g, " ")
@@ -22,7 +27,7 @@ export default (event) => {
         type: "section",
         fields: [
           { type: "mrkdwn", text: `*From*\n${esc(sender)}` },
-          { type: "mrkdwn", text: `*To*\n${esc((to ?? []).map((r) => r.address).join(", "))}` },
+          { type: "mrkdwn", text: `*To*\n${esc(to.map((r) => r.address).join(", "))}` },
           { type: "mrkdwn", text: `*Account*\n${esc(event.account)}` },
         ],
       },
