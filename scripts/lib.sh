@@ -30,13 +30,10 @@ ensure_deps() {
     && [ "$(cat "$ROOT/node_modules/.hookgate-node" 2>/dev/null)" = "$(node -v)" ]; then return 0; fi
   log "installing dependencies (npm ci)"
   # nodedir may point at the system Node's headers; native addons must match the Node we run.
-  # npm ci refuses a lock file whose other-platform optional packages (Biome's and msgpackr's
-  # binaries for macOS, Windows, musl) the registry in use does not carry; npm install then
-  # installs the same locked versions without rewriting the lock file.
-  if ! (cd "$ROOT" && npm_config_nodedir="" npm ci --no-audit --no-fund --loglevel=error >&2 2>/dev/null); then
-    log "npm ci refused the lock file; installing the locked versions with npm install --no-save"
-    (cd "$ROOT" && npm_config_nodedir="" npm install --no-save --no-audit --no-fund --loglevel=error >&2)
-  fi
+  # The lock file lists every platform's optional binaries (Biome's, msgpackr's), so npm ci takes
+  # it on any platform; a refusal is a real problem (a lock out of step with package.json) and
+  # stops here rather than installing something else.
+  (cd "$ROOT" && npm_config_nodedir="" npm ci --no-audit --no-fund --loglevel=error >&2)
   cp "$ROOT/package-lock.json" "$stamp"
   node -v >"$ROOT/node_modules/.hookgate-node"
 }
