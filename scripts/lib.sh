@@ -155,12 +155,15 @@ apt_install() {
 }
 
 ensure_web_build() {
-  # The playground page (web/playground → web/playground/dist), built when missing or older than
-  # its sources or the locked front-end packages.
-  local src="$ROOT/web/playground" out="$ROOT/web/playground/dist/index.html"
-  if [ -f "$out" ] && [ -z "$(find "$src" "$ROOT/package-lock.json" -path "$src/dist" -prune -o -newer "$out" -type f -print -quit)" ]; then
-    return 0
-  fi
-  log "building the playground page (npm run build:web)"
-  (cd "$ROOT" && npm run --silent build:web >&2)
+  # The pages (web/playground and web/dashboard → their dist/), built when one is missing or older
+  # than its sources, the shared playground sources the dashboard uses, or the locked packages.
+  local page out
+  for page in playground dashboard; do
+    out="$ROOT/web/$page/dist/index.html"
+    if [ ! -f "$out" ] || [ -n "$(find "$ROOT/web" "$ROOT/package-lock.json" -path '*/dist' -prune -o -newer "$out" -type f -print -quit)" ]; then
+      log "building the playground and dashboard pages (npm run build:web)"
+      (cd "$ROOT" && npm run --silent build:web >&2)
+      return 0
+    fi
+  done
 }

@@ -9,6 +9,7 @@ import {
 } from "fastify-type-provider-zod";
 import { HookgateError } from "../errors.ts";
 import { requireAdminToken } from "./auth.ts";
+import { dashboardApi } from "./dashboard-api.ts";
 import { deliveriesApi } from "./deliveries-api.ts";
 import type { ApiDeps } from "./deps.ts";
 import { docsApi } from "./docs-api.ts";
@@ -126,5 +127,7 @@ export async function buildApp(deps: ApiDeps, options: BuildAppOptions = {}): Pr
   await app.register(ingestApi(deps), { prefix: "/v1/ingest" });
   // The browser playground: HTTP Basic with the admin token (a page cannot send a bearer header).
   await app.register(playgroundApi(deps));
+  // The delivery dashboard, authenticated the same way.
+  await app.register(dashboardApi(deps));
   return app;
 }
