@@ -13,7 +13,7 @@ import { PromiseRig } from "./promise-rig.ts";
  * invariants in promise-checks.ts must hold (issue 15, "Close the class").
  *
  * HOOKGATE_PROPERTY_SEED replays a run (the seed is printed on failure), HOOKGATE_PROPERTY_RUNS
- * sets the number of sequences (default 8), HOOKGATE_PROPERTY_SHRINK_S bounds the time spent
+ * sets the number of sequences (default 8), HOOKGATE_PROPERTY_PATH with the seed replays one, HOOKGATE_PROPERTY_SHRINK_S bounds the time spent
  * shrinking a failure to its shortest sequence (default 60 s). HOOKGATE_PROPERTY_ONLY (a comma
  * list of check names) is for investigation: it shrinks towards one kind of failure; it is never
  * set in CI, where every check counts.
@@ -42,7 +42,7 @@ after(async () => {
   await rig?.stop();
 });
 
-it(`keeps the delivery promise over random sequences of route changes, events, sink answers and faults (${RUNS} sequences, seed ${SEED})`, async (t) => {
+it(`keeps the delivery promise over random sequences of route changes, events, sink answers and faults (${RUNS} sequences, seed ${SEED})`, async () => {
   const r = rig;
   if (!r) throw new Error("the rig did not start");
   let run = 0;
@@ -54,12 +54,22 @@ it(`keeps the delivery promise over random sequences of route changes, events, s
       run++;
       await r.reset();
       const model = emptyModel(run);
-      await fc.asyncModelRun(() => ({ model, real: r }), sequence(initial, cmds));
+      try {
+        await fc.asyncModelRun(() => ({ model, real: r }), sequence(initial, cmds));
+      } catch (err) {
+        // A command that cannot complete (the gateway refused or never walked) is a failure too.
+        firstFailureAt ??= Date.now();
+        console.log(
+          `sequence ${run}: ${[...initial.map(String), String(cmds)].join(", ")}; a command failed: ${err}`,
+        );
+        throw err;
+      }
       const { failures: all, tally } = await checkPromise(model, r);
       const failures = all.filter((f) => ONLY.has(f.check));
       const list = [...initial.map(String), String(cmds)].join(", ");
       const broken = [...new Set(failures.map((f) => f.check))].join(", ");
-      t.diagnostic(
+      // Printed as it happens (node test/property/delivery-promise.test.ts shows it live).
+      console.log(
         `sequence ${run}: ${list}; ${model.events.size} events accepted, ${model.routes.length} routes, ` +
           `${tally.records} records, ${tally.succeededChecked} succeeded ones checked against ${tally.sinkRequests} sink requests; ` +
           (failures.length === 0 ? "all checks hold" : `broken: ${broken}`),
@@ -73,7 +83,13 @@ it(`keeps the delivery promise over random sequences of route changes, events, s
         .join("\n  ");
       throw new Error(`the delivery promise broke after ${list}:\n  ${text}`);
     }),
-    { seed: SEED, numRuns: RUNS, verbose: 1 },
+    {
+      seed: SEED,
+      numRuns: RUNS,
+      verbose: 1,
+      // Replays one counterexample (fast-check prints its path beside the seed).
+      ...(process.env.HOOKGATE_PROPERTY_PATH ? { path: process.env.HOOKGATE_PROPERTY_PATH } : {}),
+    },
   );
 });
 
