@@ -35,5 +35,76 @@ export interface HookgateEvent {
   account: string | null;
   occurredAt: string;
   receivedAt: string;
+  /** The sender's body (or what the client posted), exactly as it came. */
   data: unknown;
+  /**
+   * The email in it, read the same way whatever system sent it (src/sources/email-view/): on every
+   * event from an email system's source, and on other events when their data has email fields.
+   */
+  email?: EmailView;
+}
+
+/**
+ * What happened to the message, from the sender's event type (a small fixed set, so one filter
+ * works for every system): arrived in a mailbox; taken into a server's queue; handed to the next
+ * server; accepted by the recipient's server; delayed (will be retried); bounced (see `bounce`);
+ * given up on; refused before delivery; reported as spam; opened; a link clicked; unsubscribed;
+ * subscribed again; the recipient put on a suppression list.
+ */
+export const EMAIL_STATUSES = [
+  "received",
+  "queued",
+  "sent",
+  "delivered",
+  "deferred",
+  "bounced",
+  "failed",
+  "rejected",
+  "complained",
+  "opened",
+  "clicked",
+  "unsubscribed",
+  "subscribed",
+  "suppressed",
+] as const;
+export type EmailStatus = (typeof EMAIL_STATUSES)[number];
+
+export interface EmailAddress {
+  /** The display name, or null when there is none. */
+  name: string | null;
+  address: string;
+}
+
+/**
+ * `event.email`: a field the sender does not give is absent (never null, "" or []). Stored with
+ * every event, so it is small: one-line strings of at most 500 characters, a text excerpt of at
+ * most 500, at most 50 addresses per list.
+ */
+export interface EmailView {
+  status?: EmailStatus;
+  /** For `bounced`: permanent (5.x.x, bad recipient) or temporary (4.x.x, mailbox full). */
+  bounce?: "hard" | "soft";
+  /** The one address a delivery status is about (absent when it is about several: see `to`). */
+  recipient?: string;
+  /** Why: the server's answer to a bounce, failure or rejection, a complaint's feedback type, an error. */
+  reason?: string;
+  subject?: string;
+  from?: EmailAddress;
+  to?: EmailAddress[];
+  cc?: EmailAddress[];
+  replyTo?: EmailAddress[];
+  /** The message's Message-ID header (or the sending system's message id when that is all it gives). */
+  messageId?: string;
+  inReplyTo?: string;
+  /** ISO 8601: when the message was written (its Date header), not when the event happened. */
+  date?: string;
+  /** The start of the plain-text body, whitespace tidied. */
+  text?: string;
+  /** For `clicked`: the link. */
+  url?: string;
+  /** The same value as `event.account`. */
+  account?: string;
+  /** The folder the message is in (or the folder an event is about). */
+  mailbox?: string;
+  direction?: "inbound" | "outbound";
 }

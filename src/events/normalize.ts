@@ -1,9 +1,14 @@
 import { newId } from "../ids.ts";
+import { emailViewOf } from "../sources/email-view/index.ts";
 import type { EventIn, HookgateEvent } from "./event-schema.ts";
 
+/**
+ * An event posted to the API. Its data is in no known sender's envelope, so its email view (when
+ * it has email fields) is read as generic data: `data.subject`, `data.from`, …
+ */
 export function normalizeEvent(input: EventIn, now = new Date()): HookgateEvent {
   const receivedAt = now.toISOString();
-  return {
+  const event: HookgateEvent = {
     id: input.id ?? newId("evt", now.getTime()),
     type: input.type,
     source: input.source ?? null,
@@ -12,4 +17,7 @@ export function normalizeEvent(input: EventIn, now = new Date()): HookgateEvent 
     receivedAt,
     data: input.data ?? null,
   };
+  const email = emailViewOf(null, event.data, event.type, event.account);
+  if (email) event.email = email;
+  return event;
 }

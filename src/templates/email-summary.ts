@@ -1,10 +1,14 @@
 /**
- * Reads what a chat preset shows out of an email event of any origin. Hookgate events wrap the
- * source's body in `data`, and each email system names things its own way (EmailEngine `from:
- * {name, address}`, MailSlurp `from: "a@b"`, Mailtrap `email` for the recipient, Stalwart and
- * Mailpilot flat fields), so every field is looked up under the few names those systems use.
- * Nothing here escapes: the presets escape for their target.
+ * What a chat preset shows of an email event of any origin. The email fields come from the
+ * event's normalised view, `event.email` (src/sources/email-view/), so the presets know no sender's
+ * shape; an event stored without one, or a map output, is read through the same view readers on
+ * the fly. Only the extra details of events that are not about a message (auth, quota, reports)
+ * are taken from the body's own short top-level values. Nothing here escapes: the presets escape
+ * for their target.
  */
+import type { EmailAddress, EmailStatus } from "../events/event-schema.ts";
+import { emailViewOf } from "../sources/email-view/index.ts";
+import { emailView, type RawView } from "../sources/email-view/view.ts";
 import { isRecord, type JsonRecord, own } from "./json-value.ts";
 import { isoTime } from "./time.ts";
 
@@ -100,52 +104,65 @@ const USED_KEYS = new Set([
   "replyTo",
 ]);
 
+/** What the status means for the preset's colour: the sender's type name is only a fallback. */
+const KIND_OF_STATUS: Record<EmailStatus, EventKind> = {
+  received: "incoming",
+  queued: "success",
+  sent: "success",
+  delivered: "success",
+  subscribed: "success",
+  deferred: "failure",
+  bounced: "failure",
+  failed: "failure",
+  rejected: "failure",
+  complained: "failure",
+  suppressed: "failure",
+  opened: "other",
+  clicked: "other",
+  unsubscribed: "other",
+};
+
+/** Views read on the fly keep whole values: the presets cut (and report) what they show. */
+const WHOLE = { whole: true };
+
 export function summarizeEmailEvent(payload: unknown): EmailSummary {
   const root = isRecord(payload) ? payload : {};
   // A Hookgate event carries the source body in `data`; a map output is read as that body itself.
   const isEvent = typeof own(root, "type") === "string" && Object.hasOwn(root, "data");
   const outer = isEvent ? (isRecord(own(root, "data")) ? (own(root, "data") as JsonRecord) : {}) : root;
   const eventType = text(own(root, "type")) ?? text(own(outer, "event")) ?? text(own(outer, "eventName"));
-  // Events that came through a source keep the sender's whole body, and EmailEngine and Stalwart
-  // wrap the message once more: {event|type, account, date, data: {subject, from, ...}}.
+  // A sender's webhook body (EmailEngine, Stalwart) wraps the message once more in `data`.
   const inner = own(outer, "data");
   const wrapped = isRecord(inner) && (text(own(outer, "event")) ?? text(own(outer, "type"))) !== null;
   const data = wrapped ? (inner as JsonRecord) : outer;
-  const subject = line(first(data, ["subject"]) ?? nested(data, ["headers", "subject"]));
+  const account = line(isEvent ? (own(root, "account") ?? own(outer, "account")) : own(outer, "account"));
+  const stored = isEvent ? own(root, "email") : undefined;
+  const view = isRecord(stored)
+    ? emailView(stored as RawView, WHOLE)
+    : isEvent
+      ? emailViewOf(text(own(root, "sourceKind")), own(root, "data"), eventType ?? "", account, WHOLE)
+      : emailViewOf(null, data, eventType ?? "", account, WHOLE);
+  const subject = view?.subject ?? null;
+  const to = (view?.to ?? []).map(formatAddress);
+  if (to.length === 0 && view?.recipient) to.push(view.recipient);
   const summary: EmailSummary = {
     eventType,
-    kind: classifyEvent(eventType),
+    kind: view?.status ? KIND_OF_STATUS[view.status] : classifyEvent(eventType),
     title: subject ?? (eventType ? humanizeEventType(eventType) : "Email event"),
     subject,
-    from: firstAddress(first(data, ["from", "sender"]) ?? nested(data, ["envelope", "from"])),
-    to: addresses(
-      first(data, ["to", "recipients", "recipient", "email"]) ?? nested(data, ["envelope", "to"]),
-    ),
-    account: line(isEvent ? (own(root, "account") ?? own(outer, "account")) : own(outer, "account")),
+    from: view?.from ? formatAddress(view.from) : null,
+    to,
+    account: account ?? view?.account ?? null,
     source: isEvent ? line(own(root, "source")) : null,
     eventId: line(isEvent ? own(root, "id") : (own(data, "event_id") ?? own(data, "eventId"))),
-    messageId: line(first(data, ["messageId", "message_id", "emailId"])),
-    reason: reasonOf(data),
-    text: bodyText(data),
+    messageId: view?.messageId ?? null,
+    reason: view?.reason ?? null,
+    text: view?.text ?? null,
     occurredAt: isoTime(isEvent ? own(root, "occurredAt") : undefined) ?? dataTime(outer),
     details: [],
   };
   summary.details = detailsOf(data, summary);
   return summary;
-}
-
-function first(record: JsonRecord, keys: string[]): unknown {
-  for (const key of keys) {
-    const value = own(record, key);
-    if (value !== undefined && value !== null && value !== "") return value;
-  }
-  return undefined;
-}
-
-function nested(record: JsonRecord, path: string[]): unknown {
-  let value: unknown = record;
-  for (const key of path) value = isRecord(value) ? own(value, key) : undefined;
-  return value;
 }
 
 function text(value: unknown): string | null {
@@ -162,58 +179,9 @@ function line(value: unknown): string | null {
   return collapsed === "" ? null : collapsed;
 }
 
-/** `{name, address}` → "Name <address>"; strings as they are; `{email}` and `{emailAddress}` too. */
-function formatAddress(value: unknown): string | null {
-  if (isRecord(value)) {
-    const address = line(own(value, "address") ?? own(value, "email") ?? own(value, "emailAddress"));
-    const name = line(own(value, "name"));
-    if (name && address && name !== address) return `${name} <${address}>`;
-    return address ?? name;
-  }
-  return line(value);
-}
-
-function firstAddress(value: unknown): string | null {
-  return Array.isArray(value)
-    ? (value.map(formatAddress).find((a) => a !== null) ?? null)
-    : formatAddress(value);
-}
-
-function addresses(value: unknown): string[] {
-  const list = Array.isArray(value) ? value : [value];
-  return list.map(formatAddress).filter((a): a is string => a !== null);
-}
-
-function reasonOf(data: JsonRecord): string | null {
-  for (const key of ["reason", "error", "response", "details", "bounceMessage", "diagnosticCode"]) {
-    const value = own(data, key);
-    const found = isRecord(value) ? (line(own(value, "message")) ?? line(own(value, "status"))) : line(value);
-    if (found) return found;
-  }
-  return null;
-}
-
-/** Plain text first (EmailEngine `text.plain`), then previews; HTML is never shown. */
-function bodyText(data: JsonRecord): string | null {
-  const textField = own(data, "text");
-  const candidates = [
-    isRecord(textField) ? own(textField, "plain") : textField,
-    own(data, "preview"),
-    own(data, "snippet"),
-    own(data, "body"),
-  ];
-  for (const candidate of candidates) {
-    if (typeof candidate !== "string") continue;
-    // Line by line rather than /[ \t]+\n/, which backtracks quadratically on long runs of spaces.
-    const tidy = candidate
-      .split(/\r\n?|\n/)
-      .map((l) => l.trimEnd())
-      .join("\n")
-      .replace(/\n{3,}/g, "\n\n")
-      .trim();
-    if (tidy !== "") return tidy;
-  }
-  return null;
+/** `{name, address}` → "Name <address>", or the address alone. */
+function formatAddress(value: EmailAddress): string {
+  return value.name ? `${value.name} <${value.address}>` : value.address;
 }
 
 function dataTime(data: JsonRecord): string | null {

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { HookgateError } from "../../errors.ts";
 import type { HookgateEvent } from "../../events/index.ts";
+import { emailViewOf } from "../email-view/index.ts";
 import type { Source, SourceKind } from "../source-schema.ts";
 import type { IngestInput } from "../verify.ts";
 
@@ -75,16 +76,21 @@ export function makeEvent(
   fields: { nativeId: unknown; type: string; account: unknown; occurredAt: unknown; data: unknown },
 ): HookgateEvent {
   const receivedAt = ctx.now.toISOString();
-  return {
+  const type = fields.type.slice(0, 200);
+  const account = str(fields.account)?.slice(0, 500) ?? null;
+  const event: HookgateEvent = {
     id: eventIdFor(ctx.sourceId, fields.nativeId, fields.data),
-    type: fields.type.slice(0, 200),
+    type,
     source: ctx.sourceId,
     sourceKind: ctx.kind,
-    account: str(fields.account)?.slice(0, 500) ?? null,
+    account,
     occurredAt: toIso(fields.occurredAt) ?? receivedAt,
     receivedAt,
     data: fields.data,
   };
+  const email = emailViewOf(ctx.kind, fields.data, type, account);
+  if (email) event.email = email;
+  return event;
 }
 
 /** The items of a batch body `{"events": [...]}`; a 400 when it is not one or is too long. */
