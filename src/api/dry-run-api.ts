@@ -19,7 +19,9 @@ const DryRunInSchema = z
       .string()
       .max(200)
       .optional()
-      .describe("A sample body by its `file` from GET /v1/sources/samples, e.g. emailengine/messageNew.json"),
+      .describe(
+        "A sample body by its `file` from GET /v1/sources/samples, with or without `.json`: emailengine/messageNew",
+      ),
     routeId: z.string().min(1).optional(),
     route: RouteInSchema.optional(),
   })
@@ -39,7 +41,16 @@ const StepOut = z.object({
 const DryRunResultSchema = z.object({
   routeId: z.string(),
   routeName: z.string(),
-  matched: z.boolean().describe("The route took the event: it would be delivered"),
+  matched: z
+    .boolean()
+    .describe(
+      "The route takes the event: its events, sources and filter say yes. True even when its map or template then fails (see `fired` and `error`)",
+    ),
+  fired: z
+    .boolean()
+    .describe(
+      "The route would send the event: it matched, and its map and template succeeded (`request` shows it)",
+    ),
   skipped: z.string().nullable().describe("Why the route was not evaluated (disabled, type, stop)"),
   filter: StepOut.extend({ result: z.boolean().nullable() }).nullable(),
   map: StepOut.extend({ output: z.unknown() }).nullable(),
@@ -54,6 +65,11 @@ const DryRunResultSchema = z.object({
   truncations: z.array(z.object({ path: z.string(), limit: z.number(), originalLength: z.number() })),
   error: z.object({ code: z.string(), message: z.string() }).optional(),
 });
+
+/** A sample named as the CLI and the samples list name it, `kind/name` or `kind/name.json`. */
+export function sampleFile(name: string): string {
+  return name.endsWith(".json") ? name : `${name}.json`;
+}
 
 function step(s: StepResult | null) {
   if (!s) return null;
@@ -93,9 +109,10 @@ export const dryRunApi =
       },
       handler: async (request) => {
         const { event: input, sample, routeId, route: unsaved } = request.body;
-        const event = input ? normalizeEvent(input) : (await eventsOfSample(sample ?? ""))?.[0];
+        const file = sampleFile(sample ?? "");
+        const event = input ? normalizeEvent(input) : (await eventsOfSample(file))?.[0];
         if (!event)
-          throw new HookgateError("HG_ERR_NOT_FOUND", `no sample ${sample}; see GET /v1/sources/samples`);
+          throw new HookgateError("HG_ERR_NOT_FOUND", `no sample ${file}; see GET /v1/sources/samples`);
         let routes: readonly CompiledRoute[];
         if (unsaved) {
           const route = buildRoute(unsaved);
@@ -120,7 +137,10 @@ export const dryRunApi =
           return {
             routeId: route.id,
             routeName: route.name,
-            matched: w.fired,
+            matched:
+              w.fired ||
+              (w.skipped === null && (w.filter === null || (w.filter.ok && w.filter.value === true))),
+            fired: w.fired,
             skipped: w.skipped,
             filter: filter && { ...filter, result: w.filter?.ok ? (w.filter.value as boolean) : null },
             map: map && { ...map, output: w.map?.ok ? w.map.value : null },

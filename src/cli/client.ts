@@ -29,7 +29,10 @@ export interface DryRunStep {
 export interface DryRunResult {
   routeId: string;
   routeName: string;
+  /** Events, sources and filter take the event (its map or template may still fail). */
   matched: boolean;
+  /** It would be sent. */
+  fired: boolean;
   skipped: string | null;
   filter: (DryRunStep & { result: boolean | null }) | null;
   map: (DryRunStep & { output: unknown }) | null;

@@ -31,9 +31,9 @@ export async function dryRunCommand(
   let input: Record<string, unknown>;
   let label: string;
   if (options.sample) {
-    const sample = options.sample.endsWith(".json") ? options.sample : `${options.sample}.json`;
-    input = { sample };
-    label = sample;
+    // The API takes a sample with or without `.json`, as written.
+    input = { sample: options.sample };
+    label = options.sample;
   } else {
     const path = options.event ?? "";
     try {

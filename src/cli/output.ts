@@ -26,7 +26,10 @@ function stepLines(name: string, step: DryRunStep | null, outcome: string): stri
 }
 
 function verdict(r: DryRunResult): string {
-  if (r.error) return `error: ${r.error.code}: ${r.error.message}`;
+  if (r.error) {
+    const what = `${r.error.code}: ${r.error.message}`;
+    return r.matched ? `matches, but does not fire: ${what}` : `error: ${what}`;
+  }
   if (r.skipped) return `does not fire: ${r.skipped}`;
   if (!r.matched) return "does not fire: the filter returned false";
   return `fires → ${r.request?.method} ${r.request?.url}`;

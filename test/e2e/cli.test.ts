@@ -270,10 +270,13 @@ describe("hookgate routes", () => {
 
   it("dry-runs the example routes on sample events through the gateway", async () => {
     const cases: [file: string, input: string[], fires: boolean][] = [
+      // The README's own command.
+      ["vip-to-slack.json", ["--sample", "emailengine/messageNew"], true],
       ["vip-to-slack.json", ["--event", "test/fixtures/events/emailengine-message-new.json"], true],
       ["vip-to-slack.json", ["--event", "test/fixtures/events/emailengine-message-bounce.json"], false],
       ["invoices-to-billing.json", ["--event", "test/fixtures/events/emailengine-message-new.json"], true],
-      ["hard-bounces.json", ["--event", "test/fixtures/events/emailengine-message-bounce.json"], true],
+      ["hard-bounces.json", ["--sample", "emailengine/messageBounce"], true],
+      ["hard-bounces.json", ["--sample", "mailtrap/bounce.json"], true],
       ["bounces-to-discord.json", ["--sample", "mailtrap/bounce"], true],
       ["bounces-to-discord.json", ["--sample", "emailengine/messageNew"], false],
       ["mail-to-internal-api.json", ["--sample", "emailengine/messageNew.json"], true],
@@ -312,6 +315,30 @@ describe("hookgate routes", () => {
     const run = await cli(["dry-run", join(dir, "throws.json"), "--sample", "mailtrap/bounce"]);
     assert.equal(run.code, 1);
     assert.match(run.out, /^filter +HG_ERR_SANDBOX_THROW: .*nope/m);
+    assert.match(run.out, /^result +error: HG_ERR_SANDBOX_THROW/m);
+    // A route that takes the event but whose template fails: it matches, and does not fire.
+    await writeFile(
+      join(dir, "bad-template.json"),
+      JSON.stringify({
+        name: "b",
+        template: { kind: "json", body: '{"subject": {{data.event}} }' },
+        target: { url: "https://x.example/" },
+      }),
+    );
+    const bad = await cli(["dry-run", join(dir, "bad-template.json"), "--sample", "mailtrap/bounce"]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.out, /^result +matches, but does not fire: HG_ERR_TEMPLATE/m);
+    const badJson = await cli([
+      "dry-run",
+      join(dir, "bad-template.json"),
+      "--sample",
+      "mailtrap/bounce",
+      "--json",
+    ]);
+    const [result] = JSON.parse(badJson.out).results;
+    assert.equal(result.matched, true);
+    assert.equal(result.fired, false);
+    assert.equal(result.request, null);
     const missing = await cli(["dry-run", join(dir, "ok.json"), "--sample", "mailtrap/nothing"]);
     assert.equal(missing.code, 1);
     assert.match(missing.err, /no sample mailtrap\/nothing\.json/);

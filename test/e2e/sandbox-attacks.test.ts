@@ -83,7 +83,7 @@ describe("adversarial corpus", () => {
           `${a.name}: expected ${a.expect.error}, got ${JSON.stringify(step)}`,
         );
         assert.equal(r.error.code, step.error.code, a.name);
-        assert.equal(r.matched, false, a.name);
+        assert.equal(r.fired, false, a.name);
         assert.equal(r.request, null, a.name);
         assertCleanMessage(step.error.message, a.name);
       } else if (a.kind === "filter") {
