@@ -302,7 +302,11 @@ describe("redrive", () => {
       "6 successes",
     );
     const again = await fx.gw.call("POST", `/v1/routes/${route.id}/redrive`, { since });
-    assert.deepEqual(again.json, { redriven: 0, scanned: 6, notSent: [] }, "succeeded ones are not sent again");
+    assert.deepEqual(
+      again.json,
+      { redriven: 0, scanned: 6, notSent: [] },
+      "succeeded ones are not sent again",
+    );
     const missing = await fx.gw.call("POST", "/v1/routes/rte_nope/redrive", { since });
     assert.equal(missing.status, 404);
     const bad = await fx.gw.call("POST", `/v1/routes/${route.id}/redrive`, { since: "yesterday" });
