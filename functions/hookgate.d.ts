@@ -69,6 +69,66 @@ interface HookgateEmailData {
   [key: string]: unknown;
 }
 
+/**
+ * What happened to the message (`event.email.status`), the same set for every email system:
+ * received (arrived in a mailbox), queued (taken into a server's queue), sent (handed to the
+ * next server), delivered (accepted by the recipient's server), deferred (delayed, will be
+ * retried), bounced (see `bounce`), failed (given up), rejected (refused before delivery),
+ * complained (reported as spam), opened, clicked, unsubscribed, subscribed, suppressed (the
+ * recipient put on a suppression list).
+ */
+type HookgateEmailStatus =
+  | "received"
+  | "queued"
+  | "sent"
+  | "delivered"
+  | "deferred"
+  | "bounced"
+  | "failed"
+  | "rejected"
+  | "complained"
+  | "opened"
+  | "clicked"
+  | "unsubscribed"
+  | "subscribed"
+  | "suppressed";
+
+/**
+ * `event.email`: the email in the event, read the same way whatever system sent it. Present on
+ * every event from an EmailEngine, Stalwart, Mailtrap, MailSlurp or Mailpilot source, and on other
+ * events when their data has email fields (`data.subject`, `data.from`, …). A field the sender
+ * does not give is absent (never null, "" or []). Strings are one line of at most 500 characters
+ * (a longer one ends in "…"), lists hold at most 50 addresses.
+ */
+interface HookgateEmailView {
+  status?: HookgateEmailStatus;
+  /** For "bounced": permanent (5.x.x, bad address) or temporary (4.x.x, mailbox full). */
+  bounce?: "hard" | "soft";
+  /** The one address a delivery status is about (absent when it is about several: see `to`). */
+  recipient?: string;
+  /** Why: a bounce's or failure's server answer, a complaint's feedback type, an error's message. */
+  reason?: string;
+  subject?: string;
+  from?: HookgateAddress;
+  to?: HookgateAddress[];
+  cc?: HookgateAddress[];
+  replyTo?: HookgateAddress[];
+  /** The Message-ID header (Mailtrap: its own message id, all it gives). */
+  messageId?: string;
+  inReplyTo?: string;
+  /** ISO 8601: the message's Date header. */
+  date?: string;
+  /** The start of the plain-text body (at most 500 characters), whitespace tidied. */
+  text?: string;
+  /** For "clicked": the link. */
+  url?: string;
+  /** The same as `event.account`. */
+  account?: string;
+  /** The folder the message (or a mailbox event) is about. */
+  mailbox?: string;
+  direction?: "inbound" | "outbound";
+}
+
 /** The event a filter or map is called with (a fresh JSON copy on every call). */
 interface HookgateEvent<Data = HookgateEmailData> {
   /** The event id: the client's, or one Hookgate generated (`evt_…`). */
@@ -92,8 +152,11 @@ interface HookgateEvent<Data = HookgateEmailData> {
   /**
    * The payload: what the client sent, or an ingested webhook's body as its system sent it (an
    * EmailEngine message's subject is `event.data.data.subject`: the webhook's own nesting).
+   * `event.email` has the same fields whatever the sender.
    */
   data: Data;
+  /** The email in the event, one shape for every system: `event.email.subject`, `.status`, … */
+  email?: HookgateEmailView;
 }
 
 interface HookgateUrl {
