@@ -56,6 +56,19 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_JSON_BODY: "HG_ERR_BAD_JSON",
 };
 
+/** Every body the API reads is JSON, except a function source uploaded as it sits in a .js file. */
+const ACCEPTED_MEDIA_TYPES = ["application/json"];
+const FUNCTION_MEDIA_TYPES = ["application/javascript", "text/javascript", "text/plain"];
+
+export function unsupportedMediaType(given: string): HookgateError {
+  const message =
+    `Content-Type ${given} is not accepted: send ${ACCEPTED_MEDIA_TYPES.join(", ")}` +
+    ` (a function source for PUT /v1/routes/:id/filter or /map: ${FUNCTION_MEDIA_TYPES.join(", ")})`;
+  return new HookgateError("HG_ERR_UNSUPPORTED_MEDIA_TYPE", message, [
+    { path: "content-type", message, accepted: [...ACCEPTED_MEDIA_TYPES, ...FUNCTION_MEDIA_TYPES] },
+  ]);
+}
+
 function isRedisUnavailable(err: unknown): boolean {
   const message = err instanceof Error ? err.message : "";
   return /enableOfflineQueue|Connection is closed|ECONNREFUSED|max retries per request|LOADING/i.test(
@@ -90,6 +103,10 @@ export function installErrorHandling(app: FastifyInstance): void {
       return reply.code(400).send(new HookgateError("HG_ERR_VALIDATION", message, details).toBody());
     }
     const fe = err as FastifyError;
+    if (fe.code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") {
+      const given = request.headers["content-type"] ?? "none";
+      return reply.code(415).send(unsupportedMediaType(given).toBody());
+    }
     const mapped = fe.code ? FASTIFY_CODES[fe.code] : undefined;
     if (mapped)
       return reply
