@@ -155,10 +155,20 @@ function errorItems(result: DryRunResult): HTMLElement[] {
   return items;
 }
 
+/**
+ * The walked event with `email` (the normalised view functions read) shown before `data` (the
+ * sender's body, often long), so it is seen without scrolling past the body.
+ */
+function emailBeforeData(event: unknown): unknown {
+  if (typeof event !== "object" || event === null || !("email" in event)) return event;
+  const { data, email, ...rest } = event as Record<string, unknown>;
+  return { ...rest, email, data };
+}
+
 /** Fills the result panels from one route's result. */
 export function showResult(answer: DryRunAnswer, context: RunContext, targetUrl: string): void {
   const result = answer.results[0];
-  byId("event-out").textContent = pretty(answer.event);
+  byId("event-out").textContent = pretty(emailBeforeData(answer.event));
   if (!result) {
     replaceChildren(byId("summary"), badge("no route was walked", "off", "matched"));
     return;
