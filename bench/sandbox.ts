@@ -31,6 +31,11 @@
  * eviction keeps the rest out). Reports RSS, the host heap and isolated-vm's heap statistics
  * summed over the live isolates. Configurations of more than HOOKGATE_BENCH_LIVE_LIMIT (4000)
  * live isolates are skipped: at ~2.5 MB of RSS each, 10,000 live isolates need ~25 GB.
+ *
+ * Churn (`node bench/sandbox.ts 1000 --churn 1,150,1000 [--max-isolates 200]`): N events spread
+ * over R distinct routes through the sandbox process, one warm route against 150 and 1,000 cold
+ * ones, with each figure's ratio to the previous, the sandbox process's CPU seconds (per route
+ * built: the cost that wall time on a shared machine hides) and its RSS (issue 16, item 9).
  */
 import type { HookgateEvent } from "../src/events/event-schema.ts";
 import { Sandbox } from "../src/sandbox/index.ts";
@@ -245,8 +250,71 @@ async function memory(routes: number, maxIsolates: number): Promise<void> {
   pool.dispose();
 }
 
+// ---- isolate churn: many distinct routes in the sandbox process -------------------------------
+// 1,000 events spread evenly over R routes (event i to route i mod R), each route its own filter
+// and map, 256 calls in flight as the walker keeps them, through the gateway's sandbox (process
+// mode, HOOKGATE_MAX_ISOLATES' default of 200 unless --max-isolates says otherwise). R = 1 is
+// one warm route (built before the clock starts); the others start cold, as when a gateway meets
+// that many routes. Each figure is from a fresh sandbox process; its RSS is read after the run.
+const churnRoute = (r: number): { key: string; filter: string; map: string } => ({
+  key: `churn-${r}@1`,
+  filter: `export default (e) => e.type === "messageNew" && e.data.subject.length > ${r % 7}`,
+  map: `export default (e) => ({ id: e.id, route: ${r}, subject: e.data.subject })`,
+});
+async function churnOnce(routes: number, maxIsolates: number, total: number) {
+  const { cpuSecondsOf, rssMbOf } = await import("./harness.ts");
+  const pool = new Sandbox({ mode: "process", timeoutMs: 1000, memoryLimitMb: 64, maxIsolates });
+  // The child is started (and, for one route, its isolate built) before the clock starts.
+  check(await pool.runRoute(routes === 1 ? churnRoute(0) : churnRoute(-1), events[0] as HookgateEvent));
+  const pid = pool.childPid() ?? 0;
+  const cpu0 = cpuSecondsOf(pid);
+  const t = performance.now();
+  let next = 0;
+  const lane = async () => {
+    while (next < total) {
+      const i = next++;
+      const e = i % N;
+      check(await pool.runRoute(churnRoute(i % routes), events[e] as HookgateEvent, jsons[e]));
+    }
+  };
+  await Promise.all(Array.from({ length: lanes }, lane));
+  const ms = performance.now() - t;
+  const cpu = cpuSecondsOf(pid) - cpu0;
+  const rss = rssMbOf(pid);
+  const live = pool.stats().isolates;
+  pool.dispose();
+  return { ms, cpu, rss, live };
+}
+async function churn(counts: number[], maxIsolates: number, total: number): Promise<void> {
+  console.log(
+    `isolate churn: ${total} events over R routes (event i to route i mod R), ${lanes} in flight, ` +
+      `process mode, maxIsolates ${maxIsolates}, node ${process.version}`,
+  );
+  const figures = new Map<number, number>();
+  for (const routes of counts) {
+    const { ms, cpu, rss, live } = await churnOnce(routes, maxIsolates, total);
+    figures.set(routes, ms);
+    // Each figure against the previous count's (150 routes against one warm route, 1,000 against 150).
+    const previous = counts[counts.indexOf(routes) - 1];
+    const base = previous === undefined ? undefined : figures.get(previous);
+    console.log(
+      `${String(routes).padStart(6)} route${routes === 1 ? " (warm)" : "s (cold)"}: ${(ms / 1000).toFixed(2).padStart(7)} s, ` +
+        `${((ms * 1000) / total).toFixed(0).padStart(6)} µs/event` +
+        `${base === undefined ? "" : ` (${(ms / base).toFixed(2)}x ${previous} route${previous === 1 ? "" : "s"})`} | ` +
+        `sandbox process: ${cpu.toFixed(2)} CPU s${routes === 1 ? "" : ` (${((cpu * 1000) / routes).toFixed(1)} ms per route built and run)`}, ` +
+        `RSS ${rss.toFixed(0)} MB, ${live} live isolates`,
+    );
+  }
+}
+
 const memoryArg = process.argv.indexOf("--memory");
-if (memoryArg !== -1) {
+const churnArg = process.argv.indexOf("--churn");
+const maxArg = process.argv.indexOf("--max-isolates");
+if (churnArg !== -1) {
+  // node bench/sandbox.ts 1000 --churn 1,150,1000 [--max-isolates 200]
+  const counts = (process.argv[churnArg + 1] ?? "1,150,1000").split(",").map(Number);
+  await churn(counts, maxArg === -1 ? 200 : Number(process.argv[maxArg + 1]), N);
+} else if (memoryArg !== -1) {
   await memory(Number(process.argv[memoryArg + 1]), Number(process.argv[memoryArg + 2]));
 } else {
   await speed();
