@@ -179,7 +179,11 @@ describe("dashboard page", () => {
     assert.match(String(await cell(healthy, "state").textContent()), /^on$/);
     assert.match(String(await cell(pausing, "target").textContent()), /paused until/);
     assert.equal(await page.locator("#not-ready").isHidden(), true, "the gateway is ready");
-    assert.equal(await page.locator("#routes tr[data-route-id] .spark > .uplot").count(), 3, "a chart per route");
+    assert.equal(
+      await page.locator("#routes tr[data-route-id] .spark > .uplot").count(),
+      3,
+      "a chart per route",
+    );
     assert.equal(await page.locator("#chart > .uplot").count(), 1, "the over-time chart");
     await shot(page, "1-overview.png");
 
