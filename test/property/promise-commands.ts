@@ -79,7 +79,7 @@ class CreateRoute implements Cmd {
 
 type Change =
   | { filterMod: 2 | 3 | null }
-  | { map: 1 | 2 | null }
+  | { map: 1 | 2 | 3 | null }
   | { template: 1 | 2 | null }
   | { globs: number }
   | { sink: number };
@@ -365,6 +365,31 @@ class SetSink implements Cmd {
   }
 }
 
+/**
+ * Retries every failed delivery by hand, as an operator would after fixing a route: a delivery
+ * whose walk failed is walked again with the route's current version (or refused with 409).
+ */
+class RetryFailed implements Cmd {
+  retried = 0;
+  check() {
+    return true;
+  }
+  async run(_m: Model, r: PromiseRig) {
+    await r.untilWalked("before failed deliveries are retried");
+    const list = await r.call("GET", "/v1/deliveries?status=failed&limit=500");
+    if (list.status !== 200) fail("list failed deliveries", list);
+    for (const d of list.json.deliveries as { id: string }[]) {
+      const res = await r.call("POST", `/v1/deliveries/${d.id}/retry`);
+      // 409: still in progress, held, its event gone, or its walk still fails: nothing is sent.
+      if (res.status !== 202 && res.status !== 409) fail(`retry ${d.id}`, res);
+      if (res.status === 202) this.retried++;
+    }
+  }
+  toString() {
+    return `retry-failed(${this.retried})`;
+  }
+}
+
 class KillGateway implements Cmd {
   check(m: Readonly<Model>) {
     return !m.killed;
@@ -394,7 +419,7 @@ class RestartRedis implements Cmd {
 const routeIndex = fc.nat({ max: 7 });
 const shapeArb: fc.Arbitrary<RouteShape> = fc.record({
   filterMod: fc.constantFrom<(2 | 3 | null)[]>(null, 2, 3),
-  map: fc.constantFrom<(1 | 2 | null)[]>(null, 1, 2),
+  map: fc.constantFrom<(1 | 2 | 3 | null)[]>(null, 1, 2, 3),
   template: fc.constantFrom<(1 | 2 | null)[]>(null, 1, 2),
   globs: fc.nat({ max: EVENT_GLOBS.length - 1 }),
 });
@@ -454,6 +479,10 @@ export function commandsArb(maxCommands: number) {
         w(
           3,
           fc.tuple(sinkArb, fc.constantFrom(...BEHAVIOURS)).map(([s, b]) => new SetSink(s, b)),
+        ),
+        w(
+          1,
+          fc.constant(null).map(() => new RetryFailed()),
         ),
         w(1, fc.constant(new KillGateway())),
         w(1, fc.constant(new RestartRedis())),

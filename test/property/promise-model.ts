@@ -19,7 +19,7 @@ export interface RouteShape {
   /** Events whose data.n is divisible by this; null: no filter. */
   filterMod: 2 | 3 | null;
   /** Map variant; null: no map (the payload is the event). */
-  map: 1 | 2 | null;
+  map: 1 | 2 | 3 | null;
   /** JSON template variant; null: no template (the payload as JSON). */
   template: 1 | 2 | null;
   /** Index into EVENT_GLOBS. */
@@ -30,7 +30,11 @@ export function filterSource(mod: 2 | 3): string {
   return `export default (e) => e.data.n % ${mod} === 0`;
 }
 
-export function mapSource(variant: 1 | 2): string {
+/** Variant 3 throws for some events: their walk fails, and a retry walks them again. */
+export function mapSource(variant: 1 | 2 | 3): string {
+  if (variant === 3) {
+    return 'export default (e) => { if (e.data.n % 4 === 1) throw new Error("map-3 refuses " + e.data.n); return { id: e.id, n: e.data.n, tag: "map-3" }; }';
+  }
   return `export default (e) => ({ id: e.id, n: e.data.n, tag: "map-${variant}" })`;
 }
 
