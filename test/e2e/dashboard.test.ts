@@ -195,6 +195,7 @@ describe("dashboard page", () => {
     await page.locator("#deliveries tbody tr[data-status=failed]").nth(2).waitFor();
     assert.equal(await rows.count(), 3);
     assert.equal(await page.locator(`#deliveries tbody tr:not([data-route-id="${failing}"])`).count(), 0);
+    assert.equal(await rows.first().locator("td").nth(2).textContent(), "slack (failing)");
     const failedId = String(
       await rows.first().locator("a[data-delivery-id]").getAttribute("data-delivery-id"),
     );

@@ -12,6 +12,7 @@ export class DeliveriesView {
   /** `before` of each page shown so far: the first is the newest (none). */
   #pages: (string | undefined)[] = [undefined];
   #last: Delivery[] = [];
+  #names = new Map<string, string>();
 
   constructor(api: DashboardApi, open: (id: string) => void) {
     this.#api = api;
@@ -39,11 +40,11 @@ export class DeliveriesView {
     });
   }
 
-  async refresh(routes: Route[] = []): Promise<void> {
+  async refresh(): Promise<void> {
     const before = this.#pages.at(-1);
     const filter = { ...this.#filter, ...(before ? { before } : {}) };
     this.#last = await this.#api.deliveries(filter, PAGE);
-    const names = new Map(routes.map((r) => [r.id, r.name]));
+    const names = this.#names;
     replaceChildren(
       byId("deliveries").querySelector("tbody") as HTMLElement,
       ...this.#last.map((d) => {
@@ -69,8 +70,9 @@ export class DeliveriesView {
     byId<HTMLButtonElement>("page-older").disabled = this.#last.length < PAGE;
   }
 
-  /** The route filter offers every route. */
+  /** The route filter offers every route; the table names them. */
   setRoutes(routes: Route[]): void {
+    this.#names = new Map(routes.map((r) => [r.id, r.name]));
     const select = byId<HTMLSelectElement>("f-route");
     const chosen = select.value;
     replaceChildren(

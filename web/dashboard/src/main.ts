@@ -70,7 +70,7 @@ async function start(): Promise<void> {
     renderRoutes(byId("routes").querySelector("tbody") as HTMLElement, rows, api, refresh);
     await Promise.all([
       refreshChart(api),
-      deliveries.refresh(routes),
+      deliveries.refresh(),
       openDelivery ? showDelivery(api, openDelivery, refresh) : Promise.resolve(),
     ]);
     byId("updated").textContent = `updated ${new Date().toLocaleTimeString()}`;
