@@ -27,6 +27,8 @@ export interface EmailSummary {
   source: string | null;
   eventId: string | null;
   messageId: string | null;
+  /** What became of the message ("bounced (hard)", "delivered"); null for new mail and non-mail events. */
+  status: string | null;
   /** Why a bounce/failure/error happened, when the event says. */
   reason: string | null;
   /** Plain-text body (or preview) to excerpt, whitespace tidied. */
@@ -156,6 +158,13 @@ export function summarizeEmailEvent(payload: unknown): EmailSummary {
     source: isEvent ? line(own(root, "source")) : null,
     eventId: line(isEvent ? own(root, "id") : (own(data, "event_id") ?? own(data, "eventId"))),
     messageId: view?.messageId ?? null,
+    // New mail says so by its colour and event already.
+    status:
+      view?.status && view.status !== "received"
+        ? view.bounce
+          ? `${view.status} (${view.bounce})`
+          : view.status
+        : null,
     reason: view?.reason ?? null,
     text: view?.text ?? null,
     occurredAt: isoTime(isEvent ? own(root, "occurredAt") : undefined) ?? dataTime(outer),

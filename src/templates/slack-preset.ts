@@ -72,6 +72,7 @@ export function presetFields(summary: EmailSummary): Array<{ label: string; valu
   if (summary.to.length > 0) fields.push({ label: "To", value: listRecipients(summary.to) });
   if (summary.account) fields.push({ label: "Account", value: summary.account });
   if (summary.eventType) fields.push({ label: "Event", value: summary.eventType });
+  if (summary.status) fields.push({ label: "Status", value: summary.status });
   if (summary.reason) fields.push({ label: "Reason", value: summary.reason });
   if (summary.messageId) fields.push({ label: "Message ID", value: summary.messageId });
   // Details are extras: they fill the section's ten field slots and no more.
