@@ -145,15 +145,26 @@ const STORED: Limits = { line: VIEW_LINE_CHARS, text: VIEW_TEXT_CHARS, addresses
 function oneLine(value: unknown, max: number): string | undefined {
   const raw = typeof value === "number" && Number.isFinite(value) ? String(value) : value;
   if (typeof raw !== "string") return undefined;
-  const collapsed = raw.replace(/\s+/g, " ").trim();
+  const collapsed = head(raw, max).replace(/\s+/g, " ").trim();
   return collapsed === "" ? undefined : cutText(collapsed, max);
+}
+
+/**
+ * Work on an event's view is bounded by the view, not the body: only the start of a long value
+ * is tidied (whitespace that tidying removes can cost at most that start its place).
+ */
+const READ_FACTOR = 8;
+
+function head(value: string, max: number): string {
+  const reach = max * READ_FACTOR;
+  return value.length > reach ? value.slice(0, reach) : value;
 }
 
 /** Plain text, line ends trimmed and blank runs shortened, then cut. */
 function excerpt(value: unknown, max: number): string | undefined {
   if (typeof value !== "string") return undefined;
   // Line by line rather than /[ \t]+\n/, which backtracks quadratically on long runs of spaces.
-  const tidy = value
+  const tidy = head(value, max)
     .split(/\r\n?|\n/)
     .map((l) => l.trimEnd())
     .join("\n")
