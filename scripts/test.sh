@@ -11,5 +11,6 @@ cd "$ROOT"
 log "node $(node -v), $(redis-server --version | cut -d' ' -f1-3)"
 npx tsc --noEmit
 npx tsc --noEmit -p web/playground
+npx tsc --noEmit -p web/dashboard
 npx biome check .
 exec node --test --test-concurrency=2 --test-timeout=180000 "test/**/*.test.ts"
