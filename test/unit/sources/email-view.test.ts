@@ -436,7 +436,7 @@ describe("event.email of every sample", () => {
       const events = (await eventsOfSample(file)) ?? [];
       assert.equal(events.length, views.length);
       for (const [i, event] of events.entries()) {
-        const expected = views[i];
+        const expected = views[i] ?? null;
         if (expected === null) {
           assert.equal(event.email, undefined);
           continue;
