@@ -20,12 +20,15 @@ const BUMP = `local function bump(key)
   redis.call('INCR', key)
 end`;
 
-// KEYS: routes, order, rev, states. ARGV: id, json, expectedVersion ("" for create), state.
+// KEYS: routes, order, rev, states, the route's versions. ARGV: id, json, expectedVersion ("" for
+// create), state, history entry (JSON), versions kept. The version joins the route's history in
+// the same call that stores it, so history never misses or invents a version.
 // Returns 1, or 0 when the id is missing (update) / present (create), or -1 on version conflict.
 const PUT_ROUTE = `${BUMP}
 local current = redis.call('HGET', KEYS[1], ARGV[1])
 if ARGV[3] == '' then
-  if current then return 0 end
+  -- The same create run again (a command resent after a lost reply) is not a conflict.
+  if current then return (current == ARGV[2]) and 1 or 0 end
   redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
   redis.call('RPUSH', KEYS[2], ARGV[1])
 else
@@ -34,12 +37,17 @@ else
   redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 end
 redis.call('HSET', KEYS[4], ARGV[1], ARGV[4])
+redis.call('LPUSH', KEYS[5], ARGV[5])
+redis.call('LTRIM', KEYS[5], 0, tonumber(ARGV[6]) - 1)
 bump(KEYS[3])
 return 1`;
 
-// KEYS: routes, order, rev, states. ARGV: id. Returns 1 when the route was there.
+// KEYS: routes, order, rev, states, the route's versions. ARGV: id. Returns 1 when the route was
+// there. Its history goes with it: an id made again starts at version 1 (the audit trail, not
+// the history, is what remembers deleted routes).
 const DELETE_ROUTE = `${BUMP}
 local removed = redis.call('HDEL', KEYS[1], ARGV[1])
+redis.call('DEL', KEYS[5])
 redis.call('HDEL', KEYS[4], ARGV[1])
 redis.call('LREM', KEYS[2], 0, ARGV[1])
 bump(KEYS[3])
@@ -87,6 +95,26 @@ if #ARGV > 0 then redis.call('RPUSH', KEYS[2], unpack(ARGV)) end
 bump(KEYS[3])
 return 1`;
 
+/** How many versions of each route are kept (newest first); older ones are dropped as new come. */
+export const VERSIONS_KEPT = 50;
+
+/** Who made a change: the API key's id, or null (Hookgate itself, or before keys existed). */
+export interface ChangedBy {
+  keyId: string | null;
+  /** The change put back this earlier version (POST /v1/routes/:id/rollback). */
+  rollbackOf?: number;
+}
+const NOBODY: ChangedBy = { keyId: null };
+
+/** One kept version of a route: the route as stored then, when, and by which key. */
+export interface RouteVersion {
+  version: number;
+  changedAt: string;
+  keyId: string | null;
+  rollbackOf?: number;
+  route: Route;
+}
+
 export class RouteStore {
   readonly #redis: Redis;
   readonly #keys: RedisKeys;
@@ -95,13 +123,14 @@ export class RouteStore {
   readonly #delete: RedisScript;
   readonly #beginSend: RedisScript;
   readonly #syncStates: RedisScript;
+  #onDisabled: ((route: Route, reason: string) => void) | null = null;
 
   constructor(redis: Redis, keys: RedisKeys) {
     this.#redis = redis;
     this.#keys = keys;
-    this.#put = defineScript(redis, "hgPutRoute", 4, PUT_ROUTE);
+    this.#put = defineScript(redis, "hgPutRouteV", 5, PUT_ROUTE);
     this.#setOrder = defineScript(redis, "hgSetRouteOrder", 4, SET_ORDER);
-    this.#delete = defineScript(redis, "hgDeleteRoute", 4, DELETE_ROUTE);
+    this.#delete = defineScript(redis, "hgDeleteRouteV", 5, DELETE_ROUTE);
     this.#beginSend = defineScript(redis, "hgBeginSend", 2, BEGIN_SEND);
     this.#syncStates = defineScript(redis, "hgSyncRouteStates", 2, SYNC_STATES);
   }
@@ -164,19 +193,14 @@ export class RouteStore {
     return Number((await this.#redis.get(this.#keys.routesRev)) ?? 0);
   }
 
-  async create(route: Route): Promise<void> {
-    const ok = await this.#run(this.#put, [route.id, JSON.stringify(route), "", routeStateOf(route)]);
+  async create(route: Route, by: ChangedBy = NOBODY): Promise<void> {
+    const ok = await this.#runPut(route, "", by);
     if (ok !== 1) throw new HookgateError("HG_ERR_CONFLICT", `route ${route.id} already exists`);
   }
 
   /** Stores `next` only if the stored route still has `next.version - 1` (optimistic locking). */
-  async replace(next: Route): Promise<void> {
-    const ok = await this.#run(this.#put, [
-      next.id,
-      JSON.stringify(next),
-      String(next.version - 1),
-      routeStateOf(next),
-    ]);
+  async replace(next: Route, by: ChangedBy = NOBODY): Promise<void> {
+    const ok = await this.#runPut(next, String(next.version - 1), by);
     if (ok === 0) throw new HookgateError("HG_ERR_NOT_FOUND", `route ${next.id} does not exist`);
     if (ok === -1) {
       throw new HookgateError(
@@ -191,12 +215,17 @@ export class RouteStore {
    * starting again from a fresh read when another request changed the route in between.
    * HG_ERR_NOT_FOUND when the route is gone; `change` returning null stores nothing.
    */
-  async update(id: string, change: (route: Route) => Route | null, attempts = 5): Promise<Route | null> {
+  async update(
+    id: string,
+    change: (route: Route) => Route | null,
+    attempts = 5,
+    by: ChangedBy = NOBODY,
+  ): Promise<Route | null> {
     for (let i = 1; ; i++) {
       const next = change(await this.require(id));
       if (!next) return null;
       try {
-        await this.replace(next);
+        await this.replace(next, by);
         return next;
       } catch (err) {
         if (i >= attempts || !(err instanceof HookgateError && err.code === "HG_ERR_CONFLICT")) throw err;
@@ -204,10 +233,14 @@ export class RouteStore {
     }
   }
 
-  /** Turns a route off and says why; retried on a concurrent change, a no-op when it is gone. */
+  /**
+   * Turns a route off and says why; retried on a concurrent change, a no-op when it is gone.
+   * Tells the onDisabled listener (Hookgate's own events) when this call is what turned it off.
+   */
   async disable(id: string, reason: string, now = new Date()): Promise<void> {
+    let stored: Route | null = null;
     try {
-      await this.update(id, (route) =>
+      stored = await this.update(id, (route) =>
         !route.enabled && route.disabledReason === reason
           ? null
           : {
@@ -222,19 +255,58 @@ export class RouteStore {
       const code = err instanceof HookgateError ? err.code : null;
       if (code !== "HG_ERR_NOT_FOUND" && code !== "HG_ERR_CONFLICT") throw err;
     }
+    if (stored) this.#onDisabled?.(stored, reason);
+  }
+
+  /** Who hears of routes Hookgate turned off itself (one listener: the gateway's own events). */
+  onDisabled(listener: (route: Route, reason: string) => void): void {
+    this.#onDisabled = listener;
+  }
+
+  /** The route's kept versions, newest first (at most VERSIONS_KEPT). */
+  async versions(id: string): Promise<RouteVersion[]> {
+    const entries = await this.#redis.lrange(this.#keys.routeVersions(id), 0, -1);
+    return entries.map((e) => JSON.parse(e) as RouteVersion);
   }
 
   async delete(id: string): Promise<boolean> {
-    return (await this.#run(this.#delete, [id])) === 1;
+    const k = this.#keys;
+    const keys = [k.routes, k.routeOrder, k.routesRev, k.routeStates, k.routeVersions(id)];
+    return (await this.#delete.run(keys, [id])) === 1;
   }
 
   async setOrder(ids: string[]): Promise<void> {
     const ok = await this.#run(this.#setOrder, ids);
     if (ok !== 1) {
-      throw new HookgateError("HG_ERR_CONFLICT", "ids must name every route exactly once", {
-        expected: await this.#redis.lrange(this.#keys.routeOrder, 0, -1),
-      });
+      throw new HookgateError("HG_ERR_CONFLICT", "ids must name every route exactly once", [
+        {
+          path: "ids",
+          message: "must name every route exactly once",
+          expected: await this.#redis.lrange(this.#keys.routeOrder, 0, -1),
+        },
+      ]);
     }
+  }
+
+  async #runPut(route: Route, expectedVersion: string, by: ChangedBy): Promise<number> {
+    const k = this.#keys;
+    const entry: RouteVersion = {
+      version: route.version,
+      changedAt: route.updatedAt,
+      keyId: by.keyId,
+      ...(by.rollbackOf === undefined ? {} : { rollbackOf: by.rollbackOf }),
+      route,
+    };
+    const keys = [k.routes, k.routeOrder, k.routesRev, k.routeStates, k.routeVersions(route.id)];
+    const args = [
+      route.id,
+      JSON.stringify(route),
+      expectedVersion,
+      routeStateOf(route),
+      JSON.stringify(entry),
+      String(VERSIONS_KEPT),
+    ];
+    return (await this.#put.run(keys, args)) as number;
   }
 
   async #run(script: RedisScript, args: string[]): Promise<number> {
