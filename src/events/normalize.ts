@@ -12,6 +12,8 @@ export function normalizeEvent(input: EventIn, now = new Date()): HookgateEvent 
     id: input.id ?? newId("evt", now.getTime()),
     type: input.type,
     source: input.source ?? null,
+    // Posted to the API by a client, not through a source: routes may ask for these by "api".
+    sourceKind: "api",
     account: input.account ?? null,
     occurredAt: input.occurredAt ? new Date(input.occurredAt).toISOString() : receivedAt,
     receivedAt,

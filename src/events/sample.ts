@@ -1,9 +1,10 @@
+import { emailViewOf } from "../sources/email-view/index.ts";
 import type { HookgateEvent } from "./event-schema.ts";
 
 /** The event POST /v1/routes/:id/test sends: an EmailEngine messageNew, the most common one. */
 export function sampleEvent(now = new Date()): HookgateEvent {
   const at = now.toISOString();
-  return {
+  const event: HookgateEvent = {
     id: `evt_test_${now.getTime().toString(36)}`,
     type: "messageNew",
     source: "hookgate-test",
@@ -24,4 +25,8 @@ export function sampleEvent(now = new Date()): HookgateEvent {
       labels: ["\\Inbox"],
     },
   };
+  // What a filter written against event.email reads in a route test.
+  const email = emailViewOf(null, event.data, event.type, event.account);
+  if (email) event.email = email;
+  return event;
 }
