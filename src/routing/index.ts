@@ -31,6 +31,7 @@ export {
   TargetSchema,
   toRouteOut,
 } from "./route-schema.ts";
+export { changedFields, rollbackRoute } from "./route-history.ts";
 export { type RouteState, routeStateOf } from "./route-state.ts";
-export { RouteStore } from "./route-store.ts";
+export { type ChangedBy, RouteStore, type RouteVersion, VERSIONS_KEPT } from "./route-store.ts";
 export { RouteTable } from "./route-table.ts";

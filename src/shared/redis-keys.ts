@@ -11,6 +11,8 @@ export interface RedisKeys {
   routeStates: string;
   /** Attempts being sent to a route (sorted set, scored by their deadline): a delete waits for them. */
   routeSends: (routeId: string) => string;
+  /** A route's stored versions, newest first (capped list of {version, changedAt, keyId, route}). */
+  routeVersions: (routeId: string) => string;
   /** A turned-off route's held deliveries, in ingest order (members `<order>|<deliveryId>`). */
   heldDeliveries: (routeId: string) => string;
   events: string;
@@ -51,6 +53,7 @@ export function redisKeys(prefix: string): RedisKeys {
     routesRev: `${prefix}:routes:rev`,
     routeStates: `${prefix}:routes:state`,
     routeSends: (routeId) => `${prefix}:routes:sends:${routeId}`,
+    routeVersions: (routeId) => `${prefix}:routes:versions:${routeId}`,
     heldDeliveries: (routeId) => `${prefix}:held:${routeId}`,
     events: `${prefix}:events`,
     seenEvent: (id) => `${prefix}:seen:${id}`,
