@@ -5,6 +5,7 @@ import { breakerAt, createAddressPolicy, createGuardedAgent } from "./delivery/i
 import { DeliveryLog } from "./delivery-log/index.ts";
 import { EventIntake } from "./ingest/index.ts";
 import { deferReasonOf, eventStreamOf, Metrics } from "./metrics/index.ts";
+import { OwnEvents } from "./own-events/index.ts";
 import {
   AttemptRunner,
   BatchBuffer,
@@ -99,6 +100,10 @@ export async function startGateway(config: Config, options: GatewayOptions): Pro
     cooldownMs: config.HOOKGATE_BREAKER_COOLDOWN_MS,
     maxCooldownMs: config.HOOKGATE_BREAKER_MAX_COOLDOWN_MS,
   });
+  const intake = new EventIntake(redis, keys, config.HOOKGATE_DEDUP_WINDOW_S, storage);
+  // Hookgate's own events go into the same stream, walked like any event (see src/own-events).
+  const ownEvents = new OwnEvents(intake, options.onWorkerError ? { onError: options.onWorkerError } : {});
+  store.onDisabled((route, reason) => ownEvents.routeDisabled(route, reason, null));
   let walkerBlocking: ReturnType<typeof createBlockingRedis> | null = null;
   // The API first: its setup (docs, queues board) takes a moment, and workers started before it
   // would be delivering in a process that main.ts cannot yet stop cleanly on SIGTERM.
@@ -113,7 +118,8 @@ export async function startGateway(config: Config, options: GatewayOptions): Pro
       routes,
       sources: new SourceStore(redis, keys),
       sandbox,
-      intake: new EventIntake(redis, keys, config.HOOKGATE_DEDUP_WINDOW_S, storage),
+      intake,
+      ownEvents,
       log,
       queue,
       scheduler,
@@ -147,6 +153,7 @@ export async function startGateway(config: Config, options: GatewayOptions): Pro
       targetConcurrency: config.HOOKGATE_TARGET_CONCURRENCY,
       disableAfterMs: config.HOOKGATE_DISABLE_AFTER_S * 1000,
       excerptBytes: config.HOOKGATE_RESPONSE_EXCERPT_BYTES,
+      ownEvents,
       onAttempt: (report) => {
         metrics.attempt(report);
         stats?.attempt(report);
@@ -165,6 +172,7 @@ export async function startGateway(config: Config, options: GatewayOptions): Pro
       concurrency: config.HOOKGATE_WALK_CONCURRENCY,
       lockMs: config.HOOKGATE_LOCK_MS,
       observer: stats ? walkObservers(metrics, stats) : metrics,
+      ownEvents,
       ...(config.HOOKGATE_DIRECT_ATTEMPTS ? { direct: { runner, store } } : {}),
       ...(options.onWorkerError ? { onError: options.onWorkerError } : {}),
     });
@@ -180,6 +188,7 @@ export async function startGateway(config: Config, options: GatewayOptions): Pro
       concurrency: config.HOOKGATE_DELIVERY_CONCURRENCY,
       lockMs: config.HOOKGATE_LOCK_MS,
       onDeferred: (reason) => metrics.deferred(deferReasonOf(reason)),
+      ownEvents,
     });
   }
 
@@ -199,6 +208,7 @@ export async function startGateway(config: Config, options: GatewayOptions): Pro
     async close() {
       await app?.close();
       await Promise.all([walker?.stop(), worker?.close()]);
+      await ownEvents.close();
       await stats?.close();
       await queue.close();
       await dispatcher.close();

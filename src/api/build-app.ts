@@ -7,8 +7,12 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from "fastify-type-provider-zod";
+import { installAuditHook } from "../access/audit-hook.ts";
+import { AuditLog } from "../access/audit-log.ts";
+import { withScopeDoc } from "../access/scopes.ts";
 import { HookgateError } from "../errors.ts";
-import { requireAdminToken } from "./auth.ts";
+import { auditApi } from "./audit-api.ts";
+import { keyStoreOf, principalOf, requireKey } from "./auth.ts";
 import { dashboardApi } from "./dashboard-api.ts";
 import { deliveriesApi } from "./deliveries-api.ts";
 import type { ApiDeps } from "./deps.ts";
@@ -20,6 +24,7 @@ import { eventsApi } from "./events-api.ts";
 import { healthApi } from "./health-api.ts";
 import { ingestApi } from "./ingest-api.ts";
 import { installJsonParser } from "./json-body.ts";
+import { keysApi } from "./keys-api.ts";
 import { measureHttp, metricsApi } from "./metrics-api.ts";
 import { addExamples } from "./openapi-examples.ts";
 import { playgroundApi } from "./playground-api.ts";
@@ -84,10 +89,19 @@ export async function buildOpsApp(deps: ApiDeps, options: BuildAppOptions = {}):
   return app;
 }
 
-/** The HTTP API: one plugin per resource under /v1 (behind the admin token), health outside it. */
+/**
+ * The HTTP API: one plugin per resource under /v1 (behind a key with the scope each route declares,
+ * or the admin token; every change recorded in the audit trail), health outside it.
+ */
 export async function buildApp(deps: ApiDeps, options: BuildAppOptions = {}): Promise<FastifyInstance> {
   const app = baseApp(deps, options);
   const examples = await loadExampleBook();
+  const audit = new AuditLog(
+    deps.redis,
+    deps.config.HOOKGATE_KEY_PREFIX,
+    deps.config.HOOKGATE_AUDIT_RETENTION_S,
+    deps.config.HOOKGATE_AUDIT_RETENTION_COUNT,
+  );
   installJsonParser(app);
 
   await app.register(swagger, {
@@ -101,7 +115,11 @@ export async function buildApp(deps: ApiDeps, options: BuildAppOptions = {}): Pr
       components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
       security: [{ bearer: [] }],
     },
-    transform: jsonSchemaTransform,
+    // Each operation's scope (its route's config.scope) in the document.
+    transform: (input) => {
+      const out = jsonSchemaTransform(input);
+      return { ...out, schema: withScopeDoc(out.schema, input.route.config?.scope) };
+    },
     transformObject: (input) => addExamples(jsonSchemaTransformObject(input), examples),
   });
 
@@ -112,7 +130,14 @@ export async function buildApp(deps: ApiDeps, options: BuildAppOptions = {}): Pr
   await app.register(queuesBoardApi(deps));
   await app.register(
     async (v1) => {
-      requireAdminToken(v1, deps.adminToken);
+      requireKey(v1, deps);
+      installAuditHook(v1, {
+        stores: { store: deps.store, sources: deps.sources, log: deps.log, keys: keyStoreOf(deps) },
+        log: audit,
+        principalOf,
+      });
+      await v1.register(keysApi(deps));
+      await v1.register(auditApi(audit));
       await v1.register(routesApi(deps));
       await v1.register(eventsApi(deps));
       await v1.register(dryRunApi(deps));
@@ -123,7 +148,7 @@ export async function buildApp(deps: ApiDeps, options: BuildAppOptions = {}): Pr
     },
     { prefix: "/v1" },
   );
-  // Senders authenticate with their own signature or credentials, not the admin token.
+  // Senders authenticate with their own signature or credentials, not a key.
   await app.register(ingestApi(deps), { prefix: "/v1/ingest" });
   // The browser playground: HTTP Basic with the admin token (a page cannot send a bearer header).
   await app.register(playgroundApi(deps));

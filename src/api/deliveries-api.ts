@@ -41,6 +41,7 @@ export const deliveriesApi =
     const { log } = deps;
 
     app.get("/deliveries", {
+      config: { scope: "deliveries:read" },
       schema: {
         summary: "List deliveries, newest first",
         description: "Without body and attempts; page with `before` = the last `createdAt` seen.",
@@ -62,6 +63,7 @@ export const deliveriesApi =
     });
 
     app.get("/deliveries/:id", {
+      config: { scope: "deliveries:read" },
       schema: {
         summary: "Get a delivery with every attempt",
         tags: ["deliveries"],
@@ -76,6 +78,7 @@ export const deliveriesApi =
     });
 
     app.post("/deliveries/:id/retry", {
+      config: { scope: "deliveries:write", audit: "delivery" },
       schema: {
         summary: "Send a finished delivery again",
         description:
@@ -129,6 +132,7 @@ export const deliveriesApi =
     }
 
     app.post("/routes/:id/redrive", {
+      config: { scope: "deliveries:write", audit: "redrive" },
       schema: {
         summary: "Send again every failed delivery of a route since a time",
         description:

@@ -4,6 +4,7 @@ import type { AddressPolicy } from "../delivery/index.ts";
 import type { DeliveryLog } from "../delivery-log/index.ts";
 import type { EventIntake } from "../ingest/index.ts";
 import type { Metrics } from "../metrics/index.ts";
+import type { OwnEvents } from "../own-events/index.ts";
 import type { DeliveryQueue, DeliveryScheduler, TargetState } from "../queue/index.ts";
 import type { RouteStore, RouteTable } from "../routing/index.ts";
 import type { Sandbox } from "../sandbox/index.ts";
@@ -35,6 +36,8 @@ export interface ApiDeps {
   metrics: Metrics;
   /** The per-minute counters in Redis (GET /v1/stats). */
   stats?: StatsReader;
+  /** Hookgate's own events (hookgate.route.enabled, hookgate.source.rejected, ...). */
+  ownEvents?: OwnEvents;
   /** Extra readiness checks (the workers of this process), by name. */
   readiness?: () => Record<string, boolean>;
 }

@@ -94,6 +94,7 @@ export const dryRunApi =
   (deps: ApiDeps): FastifyPluginAsyncZod =>
   async (app) => {
     app.post("/dry-run", {
+      config: { scope: "routes:read" },
       schema: {
         summary: "Walk an event through the routes without sending anything",
         description:

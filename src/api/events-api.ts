@@ -13,6 +13,7 @@ export const eventsApi =
   (deps: ApiDeps): FastifyPluginAsyncZod =>
   async (app) => {
     app.post("/events", {
+      config: { scope: "events:write" },
       schema: {
         summary: "Send events",
         description:

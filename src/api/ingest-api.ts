@@ -51,10 +51,10 @@ export const ingestApi =
           events = eventsFromRequest(source, { raw, headers: request.headers });
         } catch (err) {
           // A storm of bad signatures or malformed bodies is something to alert on.
-          deps.metrics.ingestRejected(
-            source.kind,
-            err instanceof HookgateError ? err.code : "HG_ERR_INTERNAL",
-          );
+          const code = err instanceof HookgateError ? err.code : "HG_ERR_INTERNAL";
+          deps.metrics.ingestRejected(source.kind, code);
+          // Failed authentication: counted per minute into one hookgate.source.rejected event.
+          if (code === "HG_ERR_UNAUTHORIZED") deps.ownEvents?.sourceRejected(source.id, source.kind, code);
           throw err;
         }
         const result = await deps.intake.accept(events);

@@ -65,6 +65,7 @@ export const routesApi =
     );
 
     app.post("/routes", {
+      config: { scope: "routes:write", audit: "route" },
       schema: {
         summary: "Create a route",
         description:
@@ -82,6 +83,7 @@ export const routesApi =
     });
 
     app.get("/routes", {
+      config: { scope: "routes:read" },
       schema: {
         summary: "List routes in walk order",
         tags: ["routes"],
@@ -91,6 +93,7 @@ export const routesApi =
     });
 
     app.put("/routes/order", {
+      config: { scope: "routes:write", audit: "routes-order" },
       schema: {
         summary: "Set the walk order",
         description: "`ids` must name every route exactly once (409 otherwise, with the current order).",
@@ -105,6 +108,7 @@ export const routesApi =
     });
 
     app.get("/routes/:id", {
+      config: { scope: "routes:read" },
       schema: {
         summary: "Get a route",
         tags: ["routes"],
@@ -115,6 +119,7 @@ export const routesApi =
     });
 
     app.patch("/routes/:id", {
+      config: { scope: "routes:write", audit: "route" },
       schema: {
         summary: "Change a route",
         description: "Top-level fields replace; `target` and `retry` merge one level deep. Bumps `version`.",
@@ -138,6 +143,7 @@ export const routesApi =
     });
 
     app.delete("/routes/:id", {
+      config: { scope: "routes:write", audit: "route" },
       schema: {
         summary: "Delete a route",
         tags: ["routes"],
@@ -156,6 +162,7 @@ export const routesApi =
     });
 
     app.post("/routes/:id/held/drop", {
+      config: { scope: "deliveries:write", audit: "held-drop" },
       schema: {
         summary: "Drop the route's held deliveries",
         description:
@@ -175,6 +182,7 @@ export const routesApi =
     });
 
     app.post("/routes/:id/secret/rotate", {
+      config: { scope: "routes:write", audit: "route" },
       schema: {
         summary: "Rotate the route's signing secret",
         description:
@@ -197,6 +205,7 @@ export const routesApi =
     });
 
     app.put("/routes/:id/:kind", {
+      config: { scope: "routes:write", audit: "route" },
       schema: {
         summary: "Upload the route's filter or map function",
         description:
@@ -217,6 +226,7 @@ export const routesApi =
     });
 
     app.delete("/routes/:id/:kind", {
+      config: { scope: "routes:write", audit: "route" },
       schema: {
         summary: "Remove the route's filter or map function",
         tags: ["routes"],
@@ -230,6 +240,7 @@ export const routesApi =
     });
 
     app.post("/routes/:id/test", {
+      config: { scope: "routes:write" },
       schema: {
         summary: "Send a sample event to the route's target now",
         description:

@@ -28,6 +28,7 @@ export const sourcesApi =
     const { sources } = deps;
 
     app.post("/sources", {
+      config: { scope: "sources:write", audit: "source" },
       schema: {
         summary: "Create an email source",
         description:
@@ -44,6 +45,7 @@ export const sourcesApi =
     });
 
     app.get("/sources", {
+      config: { scope: "sources:read" },
       schema: {
         summary: "List sources",
         tags: ["sources"],
@@ -55,6 +57,7 @@ export const sourcesApi =
     });
 
     app.get("/sources/samples", {
+      config: { scope: "routes:read" },
       schema: {
         summary: "Sample webhook bodies of every kind and event",
         description:
@@ -82,6 +85,7 @@ export const sourcesApi =
     });
 
     app.get("/sources/:id", {
+      config: { scope: "sources:read" },
       schema: {
         summary: "Get a source",
         description:
@@ -94,6 +98,7 @@ export const sourcesApi =
     });
 
     app.patch("/sources/:id", {
+      config: { scope: "sources:write", audit: "source" },
       schema: {
         summary: "Change a source",
         description:
@@ -113,6 +118,7 @@ export const sourcesApi =
     });
 
     app.delete("/sources/:id", {
+      config: { scope: "sources:write", audit: "source" },
       schema: {
         summary: "Delete a source",
         description: "Its ingest URL answers 404 from now on; events already accepted are walked as usual.",

@@ -62,6 +62,7 @@ export const statsApi =
   (deps: ApiDeps): FastifyPluginAsyncZod =>
   async (app) => {
     app.get("/stats", {
+      config: { scope: "deliveries:read" },
       schema: {
         summary: "Events in and attempt outcomes over time, for one route or all",
         description:

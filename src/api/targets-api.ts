@@ -145,6 +145,7 @@ export const targetsApi =
     }
 
     app.get("/targets", {
+      config: { scope: "targets:read" },
       schema: {
         summary: "List the targets of the routes, with their pause, breaker and last answers",
         tags: ["targets"],
@@ -157,6 +158,7 @@ export const targetsApi =
     });
 
     app.get("/targets/:id", {
+      config: { scope: "targets:read" },
       schema: {
         summary: "Get a target",
         tags: ["targets"],
@@ -174,6 +176,7 @@ export const targetsApi =
     });
 
     app.post("/targets/:id/resume", {
+      config: { scope: "targets:write", audit: "target" },
       schema: {
         summary: "Lift a target's pause and close its breaker",
         description:

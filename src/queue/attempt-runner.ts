@@ -18,6 +18,7 @@ import {
   targetPauseMs,
 } from "../delivery/index.ts";
 import type { AttemptRecord, DeliveryStatus } from "../delivery-log/index.ts";
+import type { OwnEvents } from "../own-events/index.ts";
 import type { Route, RouteStore } from "../routing/index.ts";
 import { Semaphore } from "./semaphore.ts";
 import { TargetGate } from "./target-gate.ts";
@@ -85,6 +86,8 @@ export interface AttemptRunnerOptions {
   now?: () => number;
   /** Told about every attempt (metrics). */
   onAttempt?: (report: AttemptReport) => void;
+  /** Hookgate's own events: a breaker opened or closed, a pause a target asked for. */
+  ownEvents?: Pick<OwnEvents, "breakerChanged" | "targetPaused">;
 }
 
 /** An answer slower than this takes the target off the direct path for a while. */
@@ -271,6 +274,7 @@ export class AttemptRunner {
       breaker = await this.#o.targets.record(
         target,
         { success, breakerFailure: isBreakerFailure(result) },
+      const before = this.gate.breakerKnown(target);
         now,
         answer,
       );
@@ -278,6 +282,7 @@ export class AttemptRunner {
     } else {
       this.#o.targets.noteSuccess(target, now);
     }
+      this.#o.ownEvents?.breakerChanged(target, before, breaker, answer);
     const asked =
       parseRetryAfter(result.retryAfter, now) ?? parseRetryAfterBody(result.responseExcerpt || undefined);
     const pauseMs = targetPauseMs(result.statusCode, result.rateLimit, asked, MAX_RETRY_AFTER_MS);
@@ -287,6 +292,7 @@ export class AttemptRunner {
     }
     return breaker;
   }
+      this.#o.ownEvents?.targetPaused(target, now + pauseMs, result.statusCode);
 
   /** One HTTP attempt; a request that cannot be built (a missing ${ENV}) is a failed attempt. */
   async #send(route: Route, subject: AttemptSubject, startedMs: number): Promise<AttemptResult> {

@@ -1,5 +1,6 @@
 import { DelayedError, type Job, UnrecoverableError, Worker } from "bullmq";
 import type { Delivery, DeliveryLog } from "../delivery-log/index.ts";
+import type { OwnEvents } from "../own-events/index.ts";
 import type { RouteStore, RouteTable } from "../routing/index.ts";
 import { DELIVERY_QUEUE } from "../shared/redis-keys.ts";
 import type { AttemptRunner } from "./attempt-runner.ts";
@@ -53,6 +54,8 @@ export interface DeliveryWorkerOptions {
   now?: () => number;
   /** Told when an attempt is deferred without being made (metrics). */
   onDeferred?: (reason: string) => void;
+  /** Hookgate's own events: a delivery failed for good. */
+  ownEvents?: Pick<OwnEvents, "deliveryFailed">;
 }
 
 /**
@@ -205,6 +208,7 @@ export class DeliveryWorker {
     if (out.status === "retrying") {
       return { kind: "retry", delayMs: out.retryDelayMs ?? 0, reason: out.reason, attempts: out.attempt.n };
     }
+    this.#o.ownEvents?.deliveryFailed({ ...delivery, attempts: out.attempt.n, error: out.error });
     if (out.disableReason) await this.#o.store.disable(routeId, out.disableReason);
     return finished({ kind: "failed", reason: out.reason });
   }

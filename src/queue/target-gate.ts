@@ -161,6 +161,11 @@ export class TargetGate {
     else this.#breakers.set(target, view);
   }
 
+  /** The breaker as this process last learned it (undefined: no trouble known). */
+  breakerKnown(target: string): BreakerView | undefined {
+    return this.#breakers.get(target);
+  }
+
   /** Whether a success needs reporting (the breaker here knows of failures to clear). */
   knowsTrouble(target: string): boolean {
     return this.#breakers.has(target);

@@ -1,4 +1,5 @@
 import type { HookgateEvent } from "../events/index.ts";
+import { globAsksForOwn, isOwnType } from "../own-events/own-event-rules.ts";
 import type { Route } from "./route-schema.ts";
 
 /**
@@ -55,13 +56,23 @@ export function sourceMatches(
   );
 }
 
+/**
+ * Whether a route's `globs` take `type`. Hookgate's own events (hookgate.*) are only taken by a
+ * glob that names them from its start (`hookgate.*`): `*` means every mail event, not those.
+ */
+export function routeTakesType(globs: readonly string[], type: string): boolean {
+  if (isOwnType(type)) return globs.some((g) => globAsksForOwn(g) && globMatches(g, type));
+  return globs.some((g) => globMatches(g, type));
+}
+
 export function compileRoute(route: Route): CompiledRoute {
   const globs = route.events;
   const any = globs.includes("*");
   return {
     route,
     key: `${route.id}@${route.version}`,
-    matchesType: any ? () => true : (type) => globs.some((g) => globMatches(g, type)),
+    matchesType:
+      any && !globs.some(globAsksForOwn) ? (type) => !isOwnType(type) : (type) => routeTakesType(globs, type),
     matchesSource: (event) => sourceMatches(route.sources, event),
   };
 }

@@ -1,6 +1,7 @@
 import { buildRequest, type OutgoingRequest } from "../delivery/index.ts";
 import type { HookgateEvent } from "../events/index.ts";
 import { deliveryIdFor } from "../ids.ts";
+import { aboutRoute } from "../own-events/own-event-rules.ts";
 import { batchBody } from "../queue/batch-buffer.ts";
 import { type CompiledRoute, candidateRoutes, routeStateOf } from "../routing/index.ts";
 import type { RouteRun, Sandbox, StepResult } from "../sandbox/index.ts";
@@ -23,7 +24,13 @@ export interface RouteWalk {
   /** The route took the event: enabled, type matched, filter passed, map and template succeeded. */
   fired: boolean;
   /** Why the route was not evaluated, when it was not. */
-  skipped: "disabled" | "event type not matched" | "source not matched" | `stopped by ${string}` | null;
+  skipped:
+    | "disabled"
+    | "event type not matched"
+    | "source not matched"
+    | "about this route"
+    | `stopped by ${string}`
+    | null;
   filter: StepResult | null;
   map: StepResult | null;
   rendered: RenderedBody | null;
@@ -102,6 +109,8 @@ export async function walkEvent(
       if (held && !(options.holdDisabled && routeStateOf(route.route) === "hold")) return skip("disabled");
       if (!route.matchesType(event.type)) return skip("event type not matched");
       if (!route.matchesSource(event)) return skip("source not matched");
+      // Hookgate's news of this route's (or its target's) trouble: never fed back to it.
+      if (aboutRoute(event, route.route)) return skip("about this route");
       if (held) return walkRoute(route, event, sandbox).then((w) => ({ ...w, held: true }));
       return walkRoute(route, event, sandbox);
     }),

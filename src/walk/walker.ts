@@ -2,6 +2,7 @@ import { hostname } from "node:os";
 import type { DeliveryLog, NewDelivery } from "../delivery-log/index.ts";
 import type { HookgateEvent } from "../events/index.ts";
 import { deliveryIdFor } from "../ids.ts";
+import type { OwnEvents } from "../own-events/index.ts";
 import {
   type AttemptOutcome,
   type AttemptRunner,
@@ -51,6 +52,8 @@ export interface WalkerOptions {
   observer?: WalkObserver;
   /** First attempts straight from the walk (the process also runs a delivery worker). */
   direct?: { runner: AttemptRunner; store: RouteStore };
+  /** Hookgate's own events: a delivery failed for good (its walk failed, or its first attempt). */
+  ownEvents?: Pick<OwnEvents, "deliveryFailed">;
 }
 
 /** What the walker reports as it goes; the dry-run walks too but reports nothing. */
@@ -358,6 +361,8 @@ export class Walker {
       nextAttemptAt: out.nextAttemptAt,
       error: out.error,
     });
+    if (out.status === "failed")
+      this.#o.ownEvents?.deliveryFailed({ ...d, attempts: out.attempt.n, error: out.error });
     await this.#afterAttempt({
       deliveryId: d.id,
       routeId: d.routeId,
@@ -390,6 +395,13 @@ export class Walker {
       deliveries.every((d) => d.error !== null || d.firstAttempt !== undefined) &&
       after.every((a) => a.retryDelayMs === null && a.disableReason === null);
     const created = await log.create(deliveries, new Date(), settled ? ids : []);
+    // Recorded as failed now: its walk failed, or its first attempt failed for good.
+    deliveries.forEach((d, i) => {
+      const attempt = d.firstAttempt;
+      if (created[i] !== "recorded" || !(d.error || attempt?.status === "failed")) return;
+      const error = d.error ?? attempt?.error ?? null;
+      this.#o.ownEvents?.deliveryFailed({ ...d, attempts: attempt ? attempt.attempt.n : 0, error });
+    });
     this.#o.observer?.deliveriesQueued(
       deliveries
         .filter((d, i) => created[i] === "queue" || (created[i] === "recorded" && d.firstAttempt))
