@@ -148,7 +148,9 @@ export const deliveriesApi =
         const sinceMs = Date.parse(request.body.since);
         const untilMs = request.body.until ? Date.parse(request.body.until) : Date.now();
         if (untilMs < sinceMs) {
-          throw new HookgateError("HG_ERR_VALIDATION", "until is before since", { field: "until" });
+          throw new HookgateError("HG_ERR_VALIDATION", "until: is before since", [
+            { path: "until", message: "is before since" },
+          ]);
         }
         let redriven = 0;
         let scanned = 0;

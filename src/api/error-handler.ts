@@ -13,9 +13,24 @@ interface Issue {
   errors?: Issue[][];
 }
 
+/**
+ * One entry of an error's `details`, whatever the error: where (`path`, a dotted field path or a
+ * header name) and what is wrong there (`message`), plus what else helps fix it (a line and
+ * column, the accepted values, a hint).
+ */
 export interface IssueDetail {
   path: string;
   message: string;
+  [extra: string]: unknown;
+}
+
+/**
+ * zod's messages in the phrasing of our own ("must be …", "unknown field"): lower case, said of
+ * the field the path names, without zod's leading category ("Invalid input: ", "Too big: ").
+ */
+export function phraseOf(message: string): string {
+  const rest = message.replace(/^(Invalid (input|option|string|number|value)|Too (big|small)): /, "");
+  return /^[A-Z][a-z]/.test(rest) ? rest.charAt(0).toLowerCase() + rest.slice(1) : rest;
 }
 
 function pathOf(prefix: string, path: readonly PropertyKey[] = []): string {
@@ -42,7 +57,7 @@ export function describeIssues(issues: readonly Issue[], prefix = ""): IssueDeta
       );
       out.push(...describeIssues(branch, at));
     } else {
-      out.push({ path: at, message: issue.message ?? "invalid" });
+      out.push({ path: at, message: phraseOf(issue.message ?? "invalid") });
     }
   }
   return out;

@@ -13,7 +13,7 @@ export function checkFunction(field: "filter" | "map", source: string | null | u
     throw new HookgateError(
       "HG_ERR_FUNCTION_SYNTAX",
       `${field}: ${problem.message} (line ${problem.line}, column ${problem.column})`,
-      { field, ...problem },
+      [{ path: field, message: problem.message, line: problem.line, column: problem.column }],
     );
   }
 }
@@ -58,21 +58,21 @@ export function checkRouteContent(
       checkTemplate(route.template as Template);
     } catch (err) {
       if (err instanceof TemplateSyntaxError) {
-        throw new HookgateError("HG_ERR_TEMPLATE_SYNTAX", `template: ${err.message}`, {
-          field: "template.body",
-          line: err.line,
-          column: err.column,
-        });
+        throw new HookgateError("HG_ERR_TEMPLATE_SYNTAX", `template: ${err.message}`, [
+          { path: "template.body", message: err.reason, line: err.line, column: err.column },
+        ]);
       }
       throw err;
     }
   }
   const target = checkTargetUrl(route.target.url, deps.policy);
   if (!target.ok) {
-    throw new HookgateError("HG_ERR_TARGET_BLOCKED", `target.url: ${target.reason}`, {
-      field: "target.url",
-      reason: target.reason,
-      hint: "set HOOKGATE_TARGET_ALLOW to a CIDR that covers it to allow it",
-    });
+    throw new HookgateError("HG_ERR_TARGET_BLOCKED", `target.url: ${target.reason}`, [
+      {
+        path: "target.url",
+        message: target.reason,
+        hint: "set HOOKGATE_TARGET_ALLOW to a CIDR that covers it to allow it",
+      },
+    ]);
   }
 }

@@ -77,11 +77,15 @@ export const statsApi =
         const untilMs = q.until ? Date.parse(q.until) : now;
         const sinceMs = q.since ? Date.parse(q.since) : untilMs - 60 * MINUTE_MS;
         if (untilMs < sinceMs)
-          throw new HookgateError("HG_ERR_VALIDATION", "until is before since", { field: "until" });
+          throw new HookgateError("HG_ERR_VALIDATION", "until: is before since", [
+            { path: "until", message: "is before since" },
+          ]);
         if (sinceMs < now - STATS_RETENTION_MS)
-          throw new HookgateError("HG_ERR_VALIDATION", "since is older than the 2 days the counts are kept", {
-            field: "since",
-          });
+          throw new HookgateError(
+            "HG_ERR_VALIDATION",
+            "since: is older than the 2 days the counts are kept",
+            [{ path: "since", message: "is older than the 2 days the counts are kept" }],
+          );
         if (!deps.stats) throw new HookgateError("HG_ERR_UNAVAILABLE", "this process keeps no stats");
         return deps.stats.read({ routeId: q.routeId ?? null, sinceMs, untilMs, stepMs: q.step * 1000 });
       },

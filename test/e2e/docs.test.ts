@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { after, before, describe, it } from "node:test";
+import { ErrorBodySchema } from "../../src/api/schemas.ts";
 import { ConfigSchema } from "../../src/config/index.ts";
 import { DeliveryOutSchema } from "../../src/delivery-log/index.ts";
 import { RouteOutSchema } from "../../src/routing/index.ts";
@@ -84,6 +85,19 @@ describe("OpenAPI and /docs", () => {
       "raw JS uploads",
     );
     assert.ok(op("get /metrics").responses[200]?.content?.["text/plain"], "metrics are text");
+  });
+
+  it('shows a real error answer, details as a list of {path, message}, not Swagger\'s "string"', () => {
+    type ErrorSchema = {
+      example?: unknown;
+      properties: { error: { properties: { details: { type?: string } } } };
+    };
+    const schemas = (doc as unknown as { components: { schemas: Record<string, ErrorSchema> } }).components
+      .schemas;
+    const parsed = ErrorBodySchema.safeParse(schemas.Error?.example);
+    assert.ok(parsed.success, JSON.stringify(schemas.Error?.example));
+    assert.ok((parsed.data?.error.details?.length ?? 0) > 0);
+    assert.equal(schemas.Error?.properties.error.properties.details.type, "array");
   });
 
   it("shows answers in the shapes the API answers with", () => {

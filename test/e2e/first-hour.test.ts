@@ -37,4 +37,92 @@ describe("the first hour", () => {
     });
     assert.match(String(served.headers["content-security-policy"]), /img-src [^;]*data:/);
   });
+
+  it("every error's details is a list of {path, message, …}, the extra facts inside the entries", async () => {
+    const created = await fx.gw.call("POST", "/v1/routes", { name: "shape", target: { url: fx.sink.url() } });
+    assert.equal(created.status, 201);
+    const id = created.json.id;
+    const cases: Array<{
+      call: ReturnType<typeof fx.gw.call>;
+      status: number;
+      code: string;
+      path: string;
+      extra: string[];
+    }> = [
+      {
+        call: fx.gw.call("PUT", `/v1/routes/${id}/filter`, "export default (e) => {\n  return e.(;\n}", {
+          "content-type": "application/javascript",
+        }),
+        status: 400,
+        code: "HG_ERR_FUNCTION_SYNTAX",
+        path: "filter",
+        extra: ["line", "column"],
+      },
+      {
+        call: fx.gw.call("PATCH", `/v1/routes/${id}`, {
+          template: { kind: "json", body: '{"a": "{{#if x}}"}' },
+        }),
+        status: 400,
+        code: "HG_ERR_TEMPLATE_SYNTAX",
+        path: "template.body",
+        extra: ["line", "column"],
+      },
+      {
+        // 127.0.0.2 is loopback but outside the test gateway's HOOKGATE_TARGET_ALLOW (127.0.0.1/32); nothing is sent.
+        call: fx.gw.call("PATCH", `/v1/routes/${id}`, { target: { url: "http://127.0.0.2:9/" } }),
+        status: 400,
+        code: "HG_ERR_TARGET_BLOCKED",
+        path: "target.url",
+        extra: ["hint"],
+      },
+      {
+        call: fx.gw.call("PUT", "/v1/routes/order", { ids: ["rte_nope"] }),
+        status: 409,
+        code: "HG_ERR_CONFLICT",
+        path: "ids",
+        extra: ["expected"],
+      },
+      {
+        call: fx.gw.call("POST", `/v1/routes/${id}/redrive`, {
+          since: "2026-01-02T00:00:00Z",
+          until: "2026-01-01T00:00:00Z",
+        }),
+        status: 400,
+        code: "HG_ERR_VALIDATION",
+        path: "until",
+        extra: [],
+      },
+      {
+        call: fx.gw.call("POST", "/v1/routes", { name: 5, target: { url: fx.sink.url() } }),
+        status: 400,
+        code: "HG_ERR_VALIDATION",
+        path: "name",
+        extra: [],
+      },
+    ];
+    for (const c of cases) {
+      const res = await c.call;
+      assert.equal(res.status, c.status, `${c.code}: ${JSON.stringify(res.json)}`);
+      const { error } = res.json;
+      assert.equal(error.code, c.code);
+      assert.ok(Array.isArray(error.details), `${c.code}: ${JSON.stringify(error.details)}`);
+      const [entry] = error.details;
+      assert.equal(entry.path, c.path);
+      assert.equal(typeof entry.message, "string");
+      assert.ok(entry.message.length > 0);
+      for (const key of c.extra) assert.ok(key in entry, `${c.code}: ${key} in ${JSON.stringify(entry)}`);
+    }
+    // One phrasing for validation: "<path>: <what is wrong>", said in lower case as our own
+    // messages are ("unknown field", "must be …"), zod's included.
+    const typed = await fx.gw.call("POST", "/v1/routes", { name: 5, target: { url: fx.sink.url() } });
+    assert.equal(typed.json.error.message, "name: expected string, received number");
+    const until = await fx.gw.call("POST", `/v1/routes/${id}/redrive`, {
+      since: "2026-01-02T00:00:00Z",
+      until: "2026-01-01T00:00:00Z",
+    });
+    assert.equal(until.json.error.message, "until: is before since");
+    const order = await fx.gw.call("PUT", "/v1/routes/order", { ids: ["rte_nope"] });
+    assert.deepEqual(order.json.error.details[0].expected, [id]);
+    await fx.gw.call("DELETE", `/v1/routes/${id}`);
+  });
 });

@@ -177,8 +177,9 @@ describe("routes API", () => {
     );
     assert.equal(broken.status, 400);
     assert.equal(broken.json.error.code, "HG_ERR_FUNCTION_SYNTAX");
-    assert.equal(broken.json.error.details.line, 2);
-    assert.equal(typeof broken.json.error.details.column, "number");
+    assert.equal(broken.json.error.details[0].path, "map");
+    assert.equal(broken.json.error.details[0].line, 2);
+    assert.equal(typeof broken.json.error.details[0].column, "number");
     const notUtf8 = await fx.gw.app.inject({
       method: "PUT",
       url: `/v1/routes/${created.id}/map`,
@@ -643,8 +644,9 @@ describe("templates and chat receivers", () => {
     });
     assert.equal(res.status, 400);
     assert.equal(res.json.error.code, "HG_ERR_TEMPLATE_SYNTAX");
-    assert.equal(res.json.error.details.line, 1);
-    assert.equal(typeof res.json.error.details.column, "number");
+    assert.equal(res.json.error.details[0].path, "template.body");
+    assert.equal(res.json.error.details[0].line, 1);
+    assert.equal(typeof res.json.error.details[0].column, "number");
   });
 
   it("dry-run shows the rendered Slack body and the truncation applied", async () => {

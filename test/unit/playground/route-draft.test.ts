@@ -131,7 +131,7 @@ describe("API problems in the editors", () => {
     const error = {
       code: "HG_ERR_FUNCTION_SYNTAX",
       message: "map: Unexpected token ';' (line 2, column 5)",
-      details: { field: "map", message: "Unexpected token ';'", line: 2, column: 5 },
+      details: [{ path: "map", message: "Unexpected token ';'", line: 2, column: 5 }],
     };
     assert.deepEqual(problemOf(error), {
       editor: "map",
@@ -144,24 +144,24 @@ describe("API problems in the editors", () => {
   it("points a template syntax error at the template editor", () => {
     const error = {
       code: "HG_ERR_TEMPLATE_SYNTAX",
-      message: "template: Parse error on line 1",
-      details: { field: "template.body", line: 1, column: 3 },
+      message: "template: html template does not compile at line 1, column 3: Parse error",
+      details: [{ path: "template.body", message: "Parse error", line: 1, column: 3 }],
     };
     assert.deepEqual(problemOf(error), {
       editor: "template",
       line: 1,
       column: 3,
-      message: "Parse error on line 1",
+      message: "Parse error",
     });
   });
 
   it("lists validation details and points nowhere", () => {
     const error = {
       code: "HG_ERR_VALIDATION",
-      message: "target.url: Invalid URL",
-      details: [{ path: "target.url", message: "Invalid URL" }],
+      message: "target.url: invalid URL",
+      details: [{ path: "target.url", message: "invalid URL" }],
     };
     assert.equal(problemOf(error), null);
-    assert.deepEqual(detailLines(error), ["target.url: Invalid URL"]);
+    assert.deepEqual(detailLines(error), ["target.url: invalid URL"]);
   });
 });

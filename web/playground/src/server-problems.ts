@@ -1,7 +1,7 @@
 /**
  * Where an API error points inside the page: a function that does not compile (400
  * HG_ERR_FUNCTION_SYNTAX) or a template that does not compile (400 HG_ERR_TEMPLATE_SYNTAX) name
- * the field, line and column, which the playground shows as a diagnostic in that editor.
+ * the field (`path`), line and column in a `details` entry, which the playground shows as a diagnostic in that editor.
  */
 
 export type EditorName = "filter" | "map" | "template";
@@ -22,17 +22,20 @@ export interface ApiErrorBody {
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
 
+/** The first `details` entry with a line and column, in the editor its path names. */
 export function problemOf(error: ApiErrorBody): Problem | null {
-  const d = error.details;
-  if (!isObject(d) || typeof d.line !== "number" || typeof d.column !== "number") return null;
+  if (!Array.isArray(error.details)) return null;
+  const d = error.details.find(
+    (e): e is Record<string, unknown> =>
+      isObject(e) && typeof e.line === "number" && typeof e.column === "number",
+  );
+  if (!d) return null;
   let editor: EditorName | null = null;
-  if (error.code === "HG_ERR_FUNCTION_SYNTAX" && (d.field === "filter" || d.field === "map"))
-    editor = d.field;
+  if (error.code === "HG_ERR_FUNCTION_SYNTAX" && (d.path === "filter" || d.path === "map")) editor = d.path;
   if (error.code === "HG_ERR_TEMPLATE_SYNTAX") editor = "template";
   if (!editor) return null;
-  // The function error carries V8's own message; the template one says it in `message`.
-  const message = typeof d.message === "string" ? d.message : error.message.replace(/^template: /, "");
-  return { editor, line: d.line, column: d.column, message };
+  const message = typeof d.message === "string" ? d.message : error.message;
+  return { editor, line: d.line as number, column: d.column as number, message };
 }
 
 /** `{path, message}` entries of a validation error as lines to show. */
