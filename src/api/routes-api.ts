@@ -122,7 +122,8 @@ export const routesApi =
       config: { scope: "routes:write", audit: "route" },
       schema: {
         summary: "Change a route",
-        description: "Top-level fields replace; `target` and `retry` merge one level deep. Bumps `version`.",
+        description:
+          "Top-level fields replace; `target` and `retry` merge one level deep. Bumps `version` when the route changes; a patch that changes nothing answers the route as it is.",
         tags: ["routes"],
         params: IdParams,
         body: RoutePatchSchema,
@@ -131,6 +132,7 @@ export const routesApi =
       handler: async (request) => {
         const current = await store.require(request.params.id);
         const next = applyRoutePatch(current, request.body);
+        if (next === current) return toRouteOut(current);
         checkRouteContent(next, deps);
         await store.replace(next);
         // Turned on: what it held while off goes now, in order (stored first, so no new
@@ -292,7 +294,9 @@ export const routesApi =
     });
 
     async function update(id: string, change: (route: Route) => Route): Promise<Route> {
-      const next = change(await store.require(id));
+      const current = await store.require(id);
+      const next = change(current);
+      if (next === current) return current;
       await store.replace(next);
       return next;
     }

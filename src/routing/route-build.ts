@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from "node:util";
 import { restoreRedactedAuth, restoreRedactedHeaders } from "../delivery/redact.ts";
 import { generateSecret } from "../delivery/sign.ts";
 import { HookgateError } from "../errors.ts";
@@ -26,7 +27,11 @@ export function buildRoute(input: RouteIn, now = new Date()): Route {
   };
 }
 
-/** The route after a PATCH: top-level fields replace, `target` and `retry` merge one level. */
+/**
+ * The route after a PATCH: top-level fields replace, `target` and `retry` merge one level.
+ * A patch that changes nothing (`{}`, the same filter uploaded again) gives back `route` itself,
+ * same version: callers see `=== route` and store nothing, so a version names a real change.
+ */
 export function applyRoutePatch(route: Route, patch: RoutePatch, now = new Date()): Route {
   const { target, retry, sources, ...top } = patch;
   const next: Route = {
@@ -71,7 +76,12 @@ export function applyRoutePatch(route: Route, patch: RoutePatch, now = new Date(
   }
   // A secret replaced by PATCH is replaced at once: rotation with a grace is its own call.
   if (next.target.signing.secret !== route.target.signing.secret) delete next.previousSecrets;
-  return next;
+  return sameContent(next, route) ? route : next;
+}
+
+/** Equal but for the version stamp (key order does not count). */
+function sameContent(a: Route, b: Route): boolean {
+  return isDeepStrictEqual({ ...a, version: 0, updatedAt: "" }, { ...b, version: 0, updatedAt: "" });
 }
 
 export interface SecretRotation {

@@ -125,4 +125,37 @@ describe("the first hour", () => {
     assert.deepEqual(order.json.error.details[0].expected, [id]);
     await fx.gw.call("DELETE", `/v1/routes/${id}`);
   });
+
+  it("PATCH {} and an identical filter upload keep the version; a real change bumps it", async () => {
+    const filter = "export default (event) => event.type === 'messageNew';";
+    const created = await fx.gw.call("POST", "/v1/routes", {
+      name: "same",
+      target: { url: fx.sink.url() },
+      filter,
+    });
+    const id = created.json.id;
+    assert.equal(created.json.version, 1);
+    const empty = await fx.gw.call("PATCH", `/v1/routes/${id}`, {});
+    assert.equal(empty.status, 200);
+    assert.equal(empty.json.version, 1);
+    assert.equal(empty.json.updatedAt, created.json.updatedAt);
+    const sameName = await fx.gw.call("PATCH", `/v1/routes/${id}`, {
+      name: "same",
+      target: { timeoutMs: created.json.target.timeoutMs },
+    });
+    assert.equal(sameName.json.version, 1);
+    const upload = await fx.gw.call("PUT", `/v1/routes/${id}/filter`, filter, {
+      "content-type": "application/javascript",
+    });
+    assert.equal(upload.status, 200);
+    assert.equal(upload.json.version, 1);
+    assert.equal((await fx.gw.call("GET", `/v1/routes/${id}`)).json.version, 1);
+    const changed = await fx.gw.call("PUT", `/v1/routes/${id}/filter`, `${filter}\n`, {
+      "content-type": "application/javascript",
+    });
+    assert.equal(changed.json.version, 2);
+    const renamed = await fx.gw.call("PATCH", `/v1/routes/${id}`, { name: "other" });
+    assert.equal(renamed.json.version, 3);
+    await fx.gw.call("DELETE", `/v1/routes/${id}`);
+  });
 });
