@@ -225,7 +225,10 @@ export class AttemptRunner {
     if (decision.kind === "delivered") {
       return { ...attempted, status: "succeeded", nextAttemptAt: null, error: null, reason: "delivered" };
     }
-    const error = { code: result.errorCode ?? "E_HTTP_STATUS", message: decision.reason };
+    const error = {
+      code: result.errorCode ?? "E_HTTP_STATUS",
+      message: failureMessage(decision.reason, result),
+    };
     const failingForDays = breaker !== null && failingTooLong(breaker, now, this.#o.disableAfterMs);
     if (decision.kind === "retry" && !failingForDays) {
       // An open breaker will not let the retry through before it half-opens: wait for that.
@@ -271,28 +274,28 @@ export class AttemptRunner {
         errorCode: result.errorCode,
         durationMs: result.durationMs,
       };
+      const before = this.gate.breakerKnown(target);
       breaker = await this.#o.targets.record(
         target,
         { success, breakerFailure: isBreakerFailure(result) },
-      const before = this.gate.breakerKnown(target);
         now,
         answer,
       );
       this.gate.remember(target, breaker);
+      this.#o.ownEvents?.breakerChanged(target, before, breaker, answer);
     } else {
       this.#o.targets.noteSuccess(target, now);
     }
-      this.#o.ownEvents?.breakerChanged(target, before, breaker, answer);
     const asked =
       parseRetryAfter(result.retryAfter, now) ?? parseRetryAfterBody(result.responseExcerpt || undefined);
     const pauseMs = targetPauseMs(result.statusCode, result.rateLimit, asked, MAX_RETRY_AFTER_MS);
     if (pauseMs !== null) {
       await this.#o.targets.pause(target, now + pauseMs, now);
       this.gate.markPaused(target);
+      this.#o.ownEvents?.targetPaused(target, now + pauseMs, result.statusCode);
     }
     return breaker;
   }
-      this.#o.ownEvents?.targetPaused(target, now + pauseMs, result.statusCode);
 
   /** One HTTP attempt; a request that cannot be built (a missing ${ENV}) is a failed attempt. */
   async #send(route: Route, subject: AttemptSubject, startedMs: number): Promise<AttemptResult> {
@@ -325,4 +328,14 @@ export class AttemptRunner {
       excerptBytes: this.#o.excerptBytes,
     });
   }
+}
+
+/**
+ * The delivery's error message: the retry decision ("E_DNS (5 attempts, retries exhausted)")
+ * and what the attempt ran into ("getaddrinfo ENOTFOUND …"), which is what tells a reader of
+ * the delivery why without opening its attempts.
+ */
+export function failureMessage(reason: string, result: Pick<AttemptResult, "errorMessage">): string {
+  const why = result.errorMessage?.trim();
+  return why && !reason.includes(why) ? `${reason}: ${why}` : reason;
 }

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { describe, it } from "node:test";
 import { useGateway } from "../helpers/fixture.ts";
+import { waitUntil } from "../helpers/wait.ts";
 
 /** Snags a new user hit in the first hour, following the README (issue 17). */
 
@@ -157,5 +158,34 @@ describe("the first hour", () => {
     const renamed = await fx.gw.call("PATCH", `/v1/routes/${id}`, { name: "other" });
     assert.equal(renamed.json.version, 3);
     await fx.gw.call("DELETE", `/v1/routes/${id}`);
+  });
+
+  it("a delivery's error says what the attempt ran into, not just its code", async () => {
+    // .invalid never resolves (RFC 6761): the lookup fails and nothing is sent anywhere.
+    const created = await fx.gw.call("POST", "/v1/routes", {
+      name: "nowhere",
+      events: ["nowhere.test"],
+      target: { url: "http://nowhere.invalid/hook" },
+      retry: { scheduleMs: [60_000] },
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.json));
+    const sent = await fx.gw.call("POST", "/v1/events", { type: "nowhere.test", data: {} });
+    assert.equal(sent.status, 202);
+    const delivery = await waitUntil(
+      async () =>
+        (await fx.gw.call("GET", `/v1/deliveries?routeId=${created.json.id}`)).json.deliveries.find(
+          (d: { status: string }) => d.status === "retrying" || d.status === "failed",
+        ),
+      15_000,
+      "the delivery to nowhere.invalid after its first attempt",
+    );
+    const full = (await fx.gw.call("GET", `/v1/deliveries/${delivery.id}`)).json;
+    const attempt = full.attempts[0];
+    assert.equal(full.error.code, "E_DNS");
+    assert.equal(attempt.errorCode, "E_DNS");
+    assert.match(attempt.errorMessage, /nowhere\.invalid/);
+    assert.ok(full.error.message.startsWith("E_DNS: "), full.error.message);
+    assert.ok(full.error.message.endsWith(attempt.errorMessage), full.error.message);
+    await fx.gw.call("DELETE", `/v1/routes/${created.json.id}`);
   });
 });
