@@ -10,6 +10,7 @@ export const ErrorCatalog = {
   HG_ERR_TARGET_BLOCKED: { status: 400, message: "The target address is not allowed" },
   HG_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: "Unsupported content type" },
   HG_ERR_UNAUTHORIZED: { status: 401, message: "Missing or invalid bearer token" },
+  HG_ERR_FORBIDDEN: { status: 403, message: "The key lacks the scope this needs" },
   HG_ERR_NOT_FOUND: { status: 404, message: "Not found" },
   HG_ERR_CONFLICT: { status: 409, message: "Conflict" },
   HG_ERR_EVENT_GONE: {

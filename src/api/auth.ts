@@ -1,16 +1,54 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import type { FastifyInstance, FastifyReply } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { ADMIN_PRINCIPAL, KEY_PREFIX, keyIsLive, type Principal } from "../access/api-key.ts";
+import { KeyStore } from "../access/key-store.ts";
+import "../access/route-config.ts";
+import { missingScopes, type Scope } from "../access/scopes.ts";
 import { HookgateError } from "../errors.ts";
+import type { ApiDeps } from "./deps.ts";
 
 const digest = (value: string) => createHash("sha256").update(value).digest();
 
-export interface AdminAuthOptions {
+export interface KeyAuthOptions {
   /**
    * Pages a person opens in a browser (/docs, /admin/queues, /playground) cannot send a bearer
-   * header on navigation: they also take HTTP Basic with the admin token as the password (any
+   * header on navigation: they also take HTTP Basic with the token or key as the password (any
    * user name), and a 401 asks the browser to prompt for it.
    */
   browser?: boolean;
+  /** The scope every route here needs; otherwise each route's `config.scope`. */
+  scope?: Scope;
+}
+
+/** What auth needs of the gateway: the bootstrap token, and Redis where keys are. */
+export type AuthDeps = Pick<ApiDeps, "adminToken" | "redis" | "config">;
+
+interface Presented {
+  token: string;
+  principal: Principal;
+}
+
+const presentedBy = new WeakMap<FastifyRequest, Presented>();
+const stores = new WeakMap<object, KeyStore>();
+
+/** The key store of the gateway's Redis and prefix: one per Redis connection. */
+export function keyStoreOf(deps: Pick<ApiDeps, "redis" | "config">): KeyStore {
+  let store = stores.get(deps.redis);
+  if (!store) {
+    store = new KeyStore(deps.redis, deps.config.HOOKGATE_KEY_PREFIX);
+    stores.set(deps.redis, store);
+  }
+  return store;
+}
+
+/** Who made the request (after the auth hook has run), or null. */
+export function principalOf(request: FastifyRequest): Principal | null {
+  return presentedBy.get(request)?.principal ?? null;
+}
+
+/** The token or key the request presented: what a browser page's /session hands its script. */
+export function presentedKeyOf(request: FastifyRequest): string | null {
+  return presentedBy.get(request)?.token ?? null;
 }
 
 /** The token a request presents: Bearer, or (for browser pages) the password of Basic. */
@@ -25,16 +63,57 @@ function presentedToken(header: string, browser: boolean): string | null {
   return colon >= 0 ? decoded.slice(colon + 1) : null;
 }
 
-/** Admin-token check for every route of the scope it is added to; compared in constant time. */
-export function requireAdminToken(app: FastifyInstance, token: string, options: AdminAuthOptions = {}): void {
-  const expected = digest(token);
+/**
+ * Who presents `token`: the admin token (compared in constant time), or a live key read from
+ * Redis on every request (nothing is cached, so a revoked key is refused by every process at once).
+ */
+async function principalFor(token: string, expected: Buffer, keys: KeyStore): Promise<Principal | null> {
+  // Hashing first gives equal lengths, so timingSafeEqual never short-circuits on length.
+  if (timingSafeEqual(digest(token), expected)) return ADMIN_PRINCIPAL;
+  if (!token.startsWith(KEY_PREFIX)) return null;
+  const record = await keys.find(token);
+  const now = Date.now();
+  if (!record || !keyIsLive(record, now)) return null;
+  keys.touch(record.id, now).catch(() => {});
+  return { keyId: record.id, keyName: record.name, scopes: record.scopes };
+}
+
+/** A 403 naming the scope the key lacks. */
+export function forbidden(scopes: readonly string[]): HookgateError {
+  return new HookgateError(
+    "HG_ERR_FORBIDDEN",
+    `this key lacks the scope ${scopes.join(", ")}`,
+    scopes.map((scope) => ({ path: "scope", message: `needs ${scope}`, scope })),
+  );
+}
+
+/**
+ * The key check for every route of the scope it is added to: a key (or the admin token), and the
+ * scope the route declares (`config: { scope }`, or `options.scope` for the whole plugin). A route
+ * that declares no scope is the admin token's alone.
+ */
+export function requireKey(app: FastifyInstance, deps: AuthDeps, options: KeyAuthOptions = {}): void {
+  const expected = digest(deps.adminToken);
+  const keys = keyStoreOf(deps);
   const browser = options.browser === true;
   app.addHook("onRequest", async (request, reply: FastifyReply) => {
-    const presented = presentedToken(request.headers.authorization ?? "", browser);
-    // Hashing first gives equal lengths, so timingSafeEqual never short-circuits on length.
-    if (!presented || !timingSafeEqual(digest(presented), expected)) {
+    const token = presentedToken(request.headers.authorization ?? "", browser);
+    const principal = token ? await principalFor(token, expected, keys) : null;
+    if (!token || !principal) {
       if (browser) reply.header("www-authenticate", 'Basic realm="hookgate", charset="UTF-8"');
       throw new HookgateError("HG_ERR_UNAUTHORIZED");
     }
+    presentedBy.set(request, { token, principal });
+    reply.header("x-request-id", request.id);
+    // An unknown path answers its 404 to any valid key.
+    if (request.is404) return;
+    const needed = options.scope ?? request.routeOptions.config.scope;
+    if (!needed) {
+      if (principal !== ADMIN_PRINCIPAL)
+        throw new HookgateError("HG_ERR_FORBIDDEN", "only the admin token may call this");
+      return;
+    }
+    const missing = missingScopes(principal.scopes, [needed]);
+    if (missing.length > 0) throw forbidden(missing);
   });
 }

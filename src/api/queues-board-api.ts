@@ -3,21 +3,21 @@ import { BullMQAdapter } from "@bull-board/api/bullMQAdapter";
 import { FastifyAdapter } from "@bull-board/fastify";
 import type { FastifyPluginAsync } from "fastify";
 import { HookgateError } from "../errors.ts";
-import { requireAdminToken } from "./auth.ts";
+import { requireKey } from "./auth.ts";
 import type { ApiDeps } from "./deps.ts";
 
 export const QUEUES_BOARD_PATH = "/admin/queues";
 
 /**
- * Bull Board over the delivery queue, behind the admin token (a browser is asked for it with HTTP
- * Basic: any user name, the token as the password). Read-only: the delivery record, not the job,
+ * Bull Board over the delivery queue, behind a key with deliveries:read or the admin token (a
+ * browser is asked for it with HTTP Basic: any user name, the key as the password). Read-only: the delivery record, not the job,
  * is the truth about a delivery, so removing or retrying jobs here would leave records that say
  * "pending" for work that is gone; retries go through POST /v1/deliveries/:id/retry.
  */
 export const queuesBoardApi =
   (deps: ApiDeps): FastifyPluginAsync =>
   async (app) => {
-    requireAdminToken(app, deps.adminToken, { browser: true });
+    requireKey(app, deps, { browser: true, scope: "deliveries:read" });
     const serverAdapter = new FastifyAdapter();
     createBullBoard({
       queues: [new BullMQAdapter(deps.queue.queue, { readOnlyMode: true, description: "Delivery attempts" })],

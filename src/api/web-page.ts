@@ -1,10 +1,12 @@
 /*
- * A page built from web/<name> (npm run build:web), served at /<name>/ behind the admin token.
+ * A page built from web/<name> (npm run build:web), served at /<name>/ behind a key with the
+ * page's scope (or the admin token).
  *
  * A browser cannot send a bearer header when it opens a page, so the page takes HTTP Basic with
- * the token as the password (requireAdminToken's browser mode: a 401 makes the browser prompt).
+ * the key as the password (requireKey's browser mode: a 401 makes the browser prompt).
  * Scripts cannot read the credentials the browser keeps, so the page asks /<name>/session for
- * the token (it answers only to a request that already presented it) and calls /v1 with it as a
+ * the key (it answers only to a request that already presented it, with that same key, so the
+ * page can do through /v1 only what the key's scopes allow) and calls /v1 with it as a
  * bearer header. /v1 keeps accepting bearer tokens only, so nothing the browser attaches by itself
  * (cached Basic credentials, cookies) works there, and other sites cannot drive the API through an
  * admin's browser; the same-origin policy keeps them from reading the session answer.
@@ -13,9 +15,9 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import fastifyStatic from "@fastify/static";
 import type { FastifyInstance } from "fastify";
+import type { Scope } from "../access/scopes.ts";
 import { HookgateError } from "../errors.ts";
-import { requireAdminToken } from "./auth.ts";
-import type { ApiDeps } from "./deps.ts";
+import { type AuthDeps, presentedKeyOf, requireKey } from "./auth.ts";
 
 /** Where the page built from web/<name> is. */
 export function webPageDir(name: string): string {
@@ -43,7 +45,7 @@ export interface WebPageOptions {
 }
 
 export const webPageApi =
-  (name: string, deps: Pick<ApiDeps, "adminToken">, options: WebPageOptions = {}) =>
+  (name: string, scope: Scope, deps: AuthDeps, options: WebPageOptions = {}) =>
   async (app: FastifyInstance): Promise<void> => {
     const root = options.root ?? webPageDir(name);
     const prefix = `/${name}`;
@@ -53,7 +55,7 @@ export const webPageApi =
 
     await app.register(
       async (page) => {
-        requireAdminToken(page, deps.adminToken, { browser: true });
+        requireKey(page, deps, { browser: true, scope });
         page.addHook("onSend", async (request, reply, payload) => {
           reply.header("content-security-policy", CONTENT_SECURITY_POLICY);
           reply.header("x-content-type-options", "nosniff");
@@ -65,7 +67,9 @@ export const webPageApi =
           return payload;
         });
 
-        page.get("/session", { schema: { hide: true } }, async () => ({ token: deps.adminToken }));
+        page.get("/session", { schema: { hide: true } }, async (request) => ({
+          token: presentedKeyOf(request),
+        }));
 
         await page.register(fastifyStatic, {
           root,

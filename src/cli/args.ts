@@ -29,7 +29,9 @@ Options:
   --url <url>              the gateway (default: HOOKGATE_URL, else http://127.0.0.1:3000)
   -h, --help               this text
 
-The admin token comes from HOOKGATE_ADMIN_TOKEN, else from .data/admin-token (HOOKGATE_DATA_DIR).
+The key comes from HOOKGATE_API_KEY (a scoped key: plan, export and dry-run need routes:read,
+apply routes:write too, redrive deliveries:write too), else HOOKGATE_ADMIN_TOKEN, else from
+.data/admin-token (HOOKGATE_DATA_DIR).
 Exit codes: 0 done, 1 failed (invalid files, API errors), 2 usage.
 `;
 

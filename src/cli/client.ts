@@ -118,20 +118,23 @@ export class GatewayClient {
   }
 }
 
-/** HOOKGATE_URL (or --url) and HOOKGATE_ADMIN_TOKEN, else the token file `npm start` writes. */
+/**
+ * HOOKGATE_URL (or --url), and HOOKGATE_API_KEY (a scoped key: each command needs the scopes of
+ * the calls it makes), else HOOKGATE_ADMIN_TOKEN, else the token file `npm start` writes.
+ */
 export async function clientFromEnv(
   env: NodeJS.ProcessEnv,
   cwd: string,
   url: string | null,
 ): Promise<GatewayClient> {
   const base = url ?? env.HOOKGATE_URL ?? "http://127.0.0.1:3000";
-  let token = env.HOOKGATE_ADMIN_TOKEN?.trim();
+  let token = env.HOOKGATE_API_KEY?.trim() || env.HOOKGATE_ADMIN_TOKEN?.trim();
   if (!token) {
     const file = resolve(cwd, env.HOOKGATE_DATA_DIR || ".data", "admin-token");
     try {
       token = (await readFile(file, "utf8")).trim();
     } catch {
-      throw new CliError(`no admin token: set HOOKGATE_ADMIN_TOKEN, or run where ${file} exists`);
+      throw new CliError(`no key: set HOOKGATE_API_KEY or HOOKGATE_ADMIN_TOKEN, or run where ${file} exists`);
     }
   }
   return new GatewayClient(base, token);

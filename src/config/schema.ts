@@ -50,6 +50,9 @@ export const ConfigSchema = z.object({
   HOOKGATE_DELIVERY_RETENTION_S: int(60, 365 * 24 * 3600, 7 * 24 * 3600),
   /** Delivery records kept at most (the oldest finished ones go first), so Redis memory is bounded. */
   HOOKGATE_DELIVERY_RETENTION_COUNT: int(100, 100_000_000, 100_000),
+  /** How long audit entries are kept (GET /v1/audit), and how many at most (the oldest go first). */
+  HOOKGATE_AUDIT_RETENTION_S: int(3600, 10 * 365 * 24 * 3600, 90 * 24 * 3600),
+  HOOKGATE_AUDIT_RETENTION_COUNT: int(100, 10_000_000, 100_000),
   /** Requests in flight to one target per worker process, unless the route sets target.maxConcurrency. */
   HOOKGATE_TARGET_CONCURRENCY: int(1, 1000, 16),
   /** Consecutive failed attempts (no answer, 5xx, 408) that open a target's circuit breaker. */
