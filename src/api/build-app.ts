@@ -33,6 +33,7 @@ import { routesApi } from "./routes-api.ts";
 import { sourcesApi } from "./sources-api.ts";
 import { statsApi } from "./stats-api.ts";
 import { targetsApi } from "./targets-api.ts";
+import { versionsApi } from "./versions-api.ts";
 
 export interface BuildAppOptions {
   logger?: boolean | { level: string };
@@ -139,6 +140,7 @@ export async function buildApp(deps: ApiDeps, options: BuildAppOptions = {}): Pr
       await v1.register(keysApi(deps));
       await v1.register(auditApi(audit));
       await v1.register(routesApi(deps));
+      await v1.register(versionsApi(deps));
       await v1.register(eventsApi(deps));
       await v1.register(dryRunApi(deps));
       await v1.register(deliveriesApi(deps));

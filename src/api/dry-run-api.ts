@@ -4,7 +4,7 @@ import { z } from "zod";
 import { isRequestBuildError, redactRequest } from "../delivery/index.ts";
 import { HookgateError } from "../errors.ts";
 import { EventInSchema, type HookgateEvent, normalizeEvent } from "../events/index.ts";
-import { buildRoute, type CompiledRoute, compileRoute, RouteInSchema } from "../routing/index.ts";
+import { buildRoute, type CompiledRoute, compileRoute, type Route, RouteInSchema } from "../routing/index.ts";
 import type { StepResult } from "../sandbox/index.ts";
 import { eventsOfSample } from "../sources/index.ts";
 import { type RouteWalk, requestOf, walkEvent } from "../walk/index.ts";
@@ -23,9 +23,18 @@ const DryRunInSchema = z
         "A sample body by its `file` from GET /v1/sources/samples, with or without `.json`: emailengine/messageNew",
       ),
     routeId: z.string().min(1).optional(),
+    version: z
+      .int()
+      .min(1)
+      .optional()
+      .describe("With routeId: walk that kept version of the route (GET /v1/routes/{id}/versions)"),
     route: RouteInSchema.optional(),
   })
   .refine((b) => !(b.routeId && b.route), { message: "give routeId or route, not both", path: ["route"] })
+  .refine((b) => b.version === undefined || b.routeId, {
+    message: "version needs routeId",
+    path: ["version"],
+  })
   .refine((b) => Boolean(b.event) !== Boolean(b.sample), {
     message: "give an event or a sample, one of them",
     path: ["event"],
@@ -90,6 +99,15 @@ function shownRequestOf(walk: RouteWalk, event: HookgateEvent) {
   }
 }
 
+/** The saved route, or the kept version of it asked for. */
+async function routeAt(deps: ApiDeps, id: string, version: number | undefined): Promise<Route> {
+  const current = await deps.store.require(id);
+  if (version === undefined || version === current.version) return current;
+  const kept = (await deps.store.versions(id)).find((v) => v.version === version);
+  if (!kept) throw new HookgateError("HG_ERR_NOT_FOUND", `route ${id} has no version ${version} kept`);
+  return kept.route;
+}
+
 export const dryRunApi =
   (deps: ApiDeps): FastifyPluginAsyncZod =>
   async (app) => {
@@ -109,7 +127,7 @@ export const dryRunApi =
         },
       },
       handler: async (request) => {
-        const { event: input, sample, routeId, route: unsaved } = request.body;
+        const { event: input, sample, routeId, version, route: unsaved } = request.body;
         const file = sampleFile(sample ?? "");
         const event = input ? normalizeEvent(input) : (await eventsOfSample(file))?.[0];
         if (!event)
@@ -122,7 +140,7 @@ export const dryRunApi =
           const digest = createHash("sha256").update(JSON.stringify(unsaved)).digest("hex").slice(0, 16);
           routes = [{ ...compileRoute(route), key: `draft-${digest}@1` }];
         } else if (routeId) {
-          routes = [compileRoute(await deps.store.require(routeId))];
+          routes = [compileRoute(await routeAt(deps, routeId, version))];
         } else {
           routes = await deps.routes.current();
         }

@@ -7,6 +7,7 @@ import { sampleEvent } from "../events/index.ts";
 import {
   applyRoutePatch,
   buildRoute,
+  type ChangedBy,
   compileRoute,
   type Route,
   RouteInSchema,
@@ -20,6 +21,7 @@ import { requestOf, walkEvent } from "../walk/index.ts";
 import type { ApiDeps } from "./deps.ts";
 import { checkFunction, checkRouteContent } from "./route-validation.ts";
 import { ErrorBodySchema } from "./schemas.ts";
+import { changedByOf } from "./versions-api.ts";
 
 const IdParams = z.object({ id: z.string().min(1).max(100) });
 const FunctionParams = IdParams.extend({ kind: z.enum(["filter", "map"]) });
@@ -77,7 +79,7 @@ export const routesApi =
       handler: async (request, reply) => {
         const route = buildRoute(request.body);
         checkRouteContent(route, deps);
-        await store.create(route);
+        await store.create(route, changedByOf(request));
         return reply.code(201).send(toRouteOut(route, true));
       },
     });
@@ -134,7 +136,8 @@ export const routesApi =
         const next = applyRoutePatch(current, request.body);
         if (next === current) return toRouteOut(current);
         checkRouteContent(next, deps);
-        await store.replace(next);
+        await store.replace(next, changedByOf(request));
+        deps.ownEvents?.routeSwitched(current, next, changedByOf(request));
         // Turned on: what it held while off goes now, in order (stored first, so no new
         // delivery is held from here on).
         if (routeStateOf(next) === "on" && routeStateOf(current) !== "on")
@@ -198,8 +201,11 @@ export const routesApi =
       handler: async (request) => {
         const now = new Date();
         const rotation = request.body ?? SecretRotateInSchema.parse({});
-        const rotated = await store.update(request.params.id, (route) =>
-          rotateRouteSecret(route, rotation, now),
+        const rotated = await store.update(
+          request.params.id,
+          (route) => rotateRouteSecret(route, rotation, now),
+          5,
+          changedByOf(request),
         );
         if (!rotated) throw new HookgateError("HG_ERR_INTERNAL", "rotation stored nothing");
         return toRouteOut(rotated, true, { credentials: false, now: now.getTime() });
@@ -223,7 +229,8 @@ export const routesApi =
       handler: async (request) => {
         const { id, kind } = request.params;
         checkFunction(kind, request.body);
-        return toRouteOut(await update(id, (r) => applyRoutePatch(r, { [kind]: request.body })));
+        const by = changedByOf(request);
+        return toRouteOut(await update(id, (r) => applyRoutePatch(r, { [kind]: request.body }), by));
       },
     });
 
@@ -237,7 +244,8 @@ export const routesApi =
       },
       handler: async (request) => {
         const { id, kind } = request.params;
-        return toRouteOut(await update(id, (r) => applyRoutePatch(r, { [kind]: null })));
+        const by = changedByOf(request);
+        return toRouteOut(await update(id, (r) => applyRoutePatch(r, { [kind]: null }), by));
       },
     });
 
@@ -293,11 +301,11 @@ export const routesApi =
       },
     });
 
-    async function update(id: string, change: (route: Route) => Route): Promise<Route> {
+    async function update(id: string, change: (route: Route) => Route, by: ChangedBy): Promise<Route> {
       const current = await store.require(id);
       const next = change(current);
       if (next === current) return current;
-      await store.replace(next);
+      await store.replace(next, by);
       return next;
     }
   };
