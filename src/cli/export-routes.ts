@@ -59,17 +59,32 @@ function functionFileName(base: string, kind: "filter" | "map", source: string):
   return `${base}.${kind}${body ? ".body" : ""}.js`;
 }
 
+/** `value`'s keys in the order `like` has them, then `first`, then the rest. */
+function orderedLike(value: Record<string, unknown>, like: Record<string, unknown>, first: string[] = []) {
+  const out: Record<string, unknown> = {};
+  for (const key of [...Object.keys(like), ...first, ...Object.keys(value)])
+    if (key in value && !(key in out)) out[key] = value[key];
+  return out;
+}
+
+const objectAt = (v: unknown): Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+
 /**
  * `live` as the content of a route file. `refs` are the function files the existing file for this
  * route already names (kept, so an export over a checkout rewrites files in place);
- * `functionsDir` is relative to the route file's directory, for new ones.
+ * `functionsDir` is relative to the route file's directory, for new ones. `existing`, the file
+ * being rewritten as parsed, keeps its key order and the defaults it spells out.
  */
 export function exportRoute(
   live: RouteOut,
   base: string,
   refs: { filterFile?: string; mapFile?: string },
   functionsDir: string,
+  existing: Record<string, unknown> = {},
 ): ExportedRoute {
+  const existingTarget = objectAt(existing.target);
+  const existingSigning = objectAt(existingTarget.signing);
   const fields = Object.fromEntries(
     Object.keys(RouteInSchema.shape).map((k) => [k, (live as unknown as Record<string, unknown>)[k]]),
   ) as Record<string, unknown>;
@@ -87,19 +102,33 @@ export function exportRoute(
   const target = withoutDefaults(
     live.target as unknown as Record<string, unknown>,
     defaults.target as Record<string, unknown>,
-    ["url"],
+    ["url", ...Object.keys(existingTarget)],
   );
   const signing = withoutDefaults(
     live.target.signing as Record<string, unknown>,
     DEFAULTS.target.signing as Record<string, unknown>,
+    Object.keys(existingSigning),
   );
   delete signing.secret;
-  if (Object.keys(signing).length > 0) target.signing = signing;
+  if (Object.keys(signing).length > 0) target.signing = orderedLike(signing, existingSigning);
   else delete target.signing;
-  const rest = withoutDefaults({ ...fields, target }, defaults, ["name", "target", "filterFile", "mapFile"]);
-  const json: Record<string, unknown> = {};
-  for (const key of [...FIRST, ...Object.keys(rest)])
-    if (key in rest && !(key in json)) json[key] = rest[key];
+  // Other objects with defaults of their own (retry) leave those out too, as the file did.
+  for (const [key, value] of Object.entries(fields)) {
+    const given = objectAt(value);
+    const fallback = objectAt(defaults[key]);
+    if (key === "target" || Object.keys(given).length === 0 || Object.keys(fallback).length === 0) continue;
+    const existingValue = objectAt(existing[key]);
+    const kept = withoutDefaults(given, fallback, Object.keys(existingValue));
+    fields[key] = Object.keys(kept).length > 0 ? orderedLike(kept, existingValue) : value;
+  }
+  const rest = withoutDefaults({ ...fields, target: orderedLike(target, existingTarget) }, defaults, [
+    "name",
+    "target",
+    "filterFile",
+    "mapFile",
+    ...Object.keys(existing),
+  ]);
+  const json = orderedLike(rest, existing, FIRST);
 
   const hidden: string[] = [];
   for (const [name, value] of Object.entries(live.target.headers)) {

@@ -268,6 +268,40 @@ describe("hookgate routes", () => {
     assert.equal((await cli(["plan"], { cwd: copy })).out.match(/^unchanged /gm)?.length, files.length);
   });
 
+  it("an export of what was applied from files leaves those files byte for byte as they were", async () => {
+    await clearRoutes();
+    assert.equal((await cli(["apply"])).code, 0);
+    const copy = await copyOfExamples("export-same");
+    const run = await cli(["export", "--dir", "routes"], { cwd: copy });
+    assert.equal(run.code, 0, run.err);
+    const files = await exampleFiles();
+    assert.equal(
+      lines(run.out).filter((l) => / same {3}.*\(left as it is\)$/.test(l)).length,
+      files.length,
+      run.out,
+    );
+    for (const dir of ["routes", "functions"]) {
+      for (const name of await readdir(join(ROOT, dir))) {
+        const original = await readFile(join(ROOT, dir, name));
+        assert.ok(original.equals(await readFile(join(copy, dir, name))), `${dir}/${name} is as it was`);
+      }
+    }
+
+    // One route changed live: only its file is written, and only the changed line differs.
+    const invoices = (await liveRoutes()).find((r) => r.name === "invoices to billing");
+    assert.ok(invoices);
+    const patched = await gw.call("PATCH", `/v1/routes/${invoices.id}`, { target: { timeoutMs: 7000 } });
+    assert.equal(patched.status, 200);
+    const again = await cli(["export", "--dir", "routes"], { cwd: copy });
+    assert.equal(again.code, 0, again.err);
+    assert.equal(lines(again.out).filter((l) => / wrote /.test(l)).length, 1, again.out);
+    const before = await readFile(join(ROOT, "routes/invoices-to-billing.json"), "utf8");
+    assert.equal(
+      await readFile(join(copy, "routes/invoices-to-billing.json"), "utf8"),
+      before.replace('"timeoutMs": 5000', '"timeoutMs": 7000'),
+    );
+  });
+
   it("dry-runs the example routes on sample events through the gateway", async () => {
     const cases: [file: string, input: string[], fires: boolean][] = [
       // The README's own command.
