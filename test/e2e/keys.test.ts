@@ -201,6 +201,23 @@ describe("scoped API keys", () => {
     assert.equal(boardDenied.statusCode, 403);
   });
 
+  it("opens the playground and the dashboard with a key, whose session hands back that key, not the admin token", async () => {
+    const basic = (key: string) => `Basic ${Buffer.from(`me:${key}`).toString("base64")}`;
+    const reader = await makeKey(["routes:read"], "page-reader");
+    const watcher = await makeKey(["deliveries:read"], "page-watcher");
+    const session = (page: string, key: string) =>
+      a.app.inject({ url: `/${page}/session`, headers: { authorization: basic(key) } });
+    const playground = await session("playground", reader.key);
+    assert.equal(playground.statusCode, 200);
+    assert.deepEqual(JSON.parse(playground.body), { token: reader.key });
+    const dashboard = await session("dashboard", watcher.key);
+    assert.deepEqual(JSON.parse(dashboard.body), { token: watcher.key });
+    const wrong = await session("playground", watcher.key);
+    assert.equal(wrong.statusCode, 403);
+    assert.match(JSON.parse(wrong.body).error.message, /routes:read/);
+    assert.equal((await session("dashboard", reader.key)).statusCode, 403);
+  });
+
   it("runs the CLI with a scoped key: plan with routes:read, apply refused until it has routes:write", async () => {
     const url = await b.app.listen({ port: 0, host: "127.0.0.1" });
     const cli = (args: string[], key: string) =>
