@@ -212,6 +212,31 @@ describe("audit trail", () => {
     ]);
   });
 
+  it("records a rollback as the change it makes", async () => {
+    const made = await gw.call("POST", "/v1/routes", {
+      name: "rolled",
+      filter: FILTER_BEFORE,
+      target: { url: "http://127.0.0.1:9/three" },
+    });
+    const id = made.json.id;
+    await gw.call("PUT", `/v1/routes/${id}/filter`, FILTER_AFTER, {
+      "content-type": "application/javascript",
+    });
+    const rolled = await gw.call("POST", `/v1/routes/${id}/rollback`, { version: 1 });
+    assert.equal(rolled.status, 200, JSON.stringify(rolled.json));
+    const [entry] = await audit(`?routeId=${id}&limit=1`);
+    assert.equal(entry?.operation, "POST /v1/routes/:id/rollback");
+    assert.deepEqual(
+      entry?.changes.find((c) => c.path === "filter"),
+      {
+        path: "filter",
+        before: FILTER_AFTER,
+        after: FILTER_BEFORE,
+      },
+    );
+    await gw.call("DELETE", `/v1/routes/${id}`);
+  });
+
   it("filters by key, route and time, newest first", async () => {
     const mine = await audit("?keyId=admin");
     assert.ok(mine.length > 0 && mine.every((e) => e.keyId === "admin"));
