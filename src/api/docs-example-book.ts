@@ -172,6 +172,52 @@ function routeExamples(): ExampleBook {
         },
       },
     },
+    "get /v1/routes/{id}/versions": {
+      params: { id: ROUTE_ID },
+      responses: {
+        200: {
+          history: {
+            summary: "The kept versions, newest first, with what each changed",
+            value: {
+              versions: [
+                {
+                  version: 3,
+                  changedAt: "2025-05-14T10:09:00.000Z",
+                  keyId: "key_ops",
+                  changed: ["filter"],
+                  rollbackOf: 1,
+                },
+                { version: 2, changedAt: "2025-05-14T10:05:00.000Z", keyId: "key_ops", changed: ["filter"] },
+                { version: 1, changedAt: "2025-05-14T10:02:00.000Z", keyId: "admin", changed: [] },
+              ],
+            },
+          },
+        },
+      },
+    },
+    "get /v1/routes/{id}/versions/{version}": {
+      params: { id: ROUTE_ID, version: "2" },
+      responses: {
+        200: {
+          past: {
+            summary: "The route as it was at that version (secrets and literal header values redacted)",
+            value: { ...routeOut("emailengine", false), version: 2 },
+          },
+        },
+      },
+    },
+    "post /v1/routes/{id}/rollback": {
+      params: { id: ROUTE_ID },
+      request: { first: { summary: "Put back version 1's content", value: { version: 1 } } },
+      responses: {
+        200: {
+          rolledBack: {
+            summary: "Version 1's content as a new version (the current signing secret is kept)",
+            value: { ...routeOut("emailengine", false), version: 4 },
+          },
+        },
+      },
+    },
     "post /v1/routes/{id}/held/drop": {
       params: { id: ROUTE_ID },
       responses: {
