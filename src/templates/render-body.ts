@@ -11,10 +11,11 @@
  */
 import { checkDiscordMessage, fitDiscordMessage, isDiscordMessage } from "./discord-limits.ts";
 import { buildDiscordPreset } from "./discord-preset.ts";
-import { summarizeEmailEvent } from "./email-summary.ts";
+import { type EmailSummary, summarizeEmailEvent } from "./email-summary.ts";
 import { TemplateRenderError, TemplateSyntaxError } from "./errors.ts";
 import { compileTemplate, type Dialect, MAX_OUTPUT_BYTES, renderTemplate } from "./handlebars-env.ts";
 import { cloneJson, isRecord, type JsonRecord } from "./json-value.ts";
+import { isOwnEventPayload, summarizeOwnEvent } from "./own-event-summary.ts";
 import { checkSlackMessage, fitSlackMessage, isSlackMessage } from "./slack-limits.ts";
 import { buildSlackPreset } from "./slack-preset.ts";
 import { DEFAULT_TEXT_CONTENT_TYPE, type Template, type TemplateKind } from "./template-schema.ts";
@@ -72,7 +73,7 @@ function renderSlack(body: string | undefined, payload: unknown, cacheKey: strin
   } else if (isSlackMessage(payload)) {
     message = cloneJson(payload);
   } else {
-    const preset = buildSlackPreset(summarizeEmailEvent(payload));
+    const preset = buildSlackPreset(summarize(payload));
     message = preset.message;
     truncations = preset.truncations;
   }
@@ -99,7 +100,7 @@ function renderDiscord(
   } else if (isDiscordMessage(payload)) {
     message = cloneJson(payload);
   } else {
-    const preset = buildDiscordPreset(summarizeEmailEvent(payload));
+    const preset = buildDiscordPreset(summarize(payload));
     message = preset.message;
     truncations = preset.truncations;
     mentions = false;
@@ -110,6 +111,11 @@ function renderDiscord(
     throw new TemplateRenderError("discord", `not a valid Discord message: ${problems.join("; ")}`);
   }
   return { body: serializeMessage("discord", message), contentType: JSON_CONTENT_TYPE, truncations };
+}
+
+/** What the presets show: Hookgate's own events as operational news, every other payload as email. */
+function summarize(payload: unknown): EmailSummary {
+  return isOwnEventPayload(payload) ? summarizeOwnEvent(payload) : summarizeEmailEvent(payload);
 }
 
 function renderedMessage(kind: "slack" | "discord", rendered: string): JsonRecord {
