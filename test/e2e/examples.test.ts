@@ -62,12 +62,31 @@ const expectations: Record<string, { takes: string[]; leaves: string[] }> = {
     takes: ["emailengine/messageNew.json", "event:emailengine-message-new", "event:hostile-vip-message"],
     leaves: ["emailengine/messageBounce.json"],
   },
+  "hookgate-news-to-slack.json": {
+    takes: [
+      "event:hookgate-route-disabled",
+      "event:hookgate-breaker-opened",
+      "event:hookgate-delivery-failed",
+      "event:hookgate-source-rejected",
+    ],
+    leaves: ["emailengine/messageBounce.json", "mailtrap/bounce.json", "event:emailengine-message-new"],
+  },
 };
 
 const mentions: Record<string, string[]> = {
   "invoices-to-billing.json": ["Invoice 1043", "ada@example.com"],
   "vip-to-slack.json": ["Invoice 1043", "ada@example.com"],
   "mail-to-internal-api.json": ['"title": "Invoice 1043', '"requester": "ada@example.com"'],
+  // The own-events preset: what happened, to what, and why (src/templates/own-event-summary.ts).
+  "hookgate-news-to-slack.json": ["hookgate."],
+};
+
+/** What each own event's message must say, beyond its type. */
+const newsMentions: Record<string, string[]> = {
+  "event:hookgate-route-disabled": ["Route turned off", "rte_0123456789abcdef", "target answered 410 Gone"],
+  "event:hookgate-breaker-opened": ["Target breaker opened", "5f0c2d9e8a7b6c5d4e3f", "HTTP 503"],
+  "event:hookgate-delivery-failed": ["Delivery failed for good", "dlv_0123456789abcdef", "ENOTFOUND"],
+  "event:hookgate-source-rejected": ["Source refused requests", "src_0123456789abcdef", "HG_ERR_SIGNATURE"],
 };
 
 /** The dry-run input for a sample file or an event fixture. */
@@ -127,6 +146,8 @@ describe("example routes", () => {
         const wanted = mentions[file];
         if (wanted && name !== "event:hostile-vip-message")
           for (const w of wanted) assert.ok(result.request.body.includes(w), `${file} on ${name}: ${w}`);
+        for (const w of newsMentions[name] ?? [])
+          assert.ok(result.request.body.includes(w), `${file} on ${name}: ${w}`);
       }
     });
   }
