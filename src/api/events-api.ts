@@ -1,13 +1,18 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { EventInSchema, normalizeEvent } from "../events/index.ts";
+import { PostedEventInSchema } from "../events/event-schema.ts";
+import { normalizeEvent } from "../events/index.ts";
 import type { ApiDeps } from "./deps.ts";
 import { ErrorBodySchema } from "./schemas.ts";
 
 export const MAX_EVENTS_PER_REQUEST = 1000;
 
-const EventBatch = z.array(EventInSchema).min(1).max(MAX_EVENTS_PER_REQUEST);
-export const EventsBodySchema = z.union([EventBatch, z.strictObject({ events: EventBatch }), EventInSchema]);
+const EventBatch = z.array(PostedEventInSchema).min(1).max(MAX_EVENTS_PER_REQUEST);
+export const EventsBodySchema = z.union([
+  EventBatch,
+  z.strictObject({ events: EventBatch }),
+  PostedEventInSchema,
+]);
 
 export const eventsApi =
   (deps: ApiDeps): FastifyPluginAsyncZod =>
@@ -17,7 +22,7 @@ export const eventsApi =
       schema: {
         summary: "Send events",
         description:
-          'One event, an array, or `{"events": [...]}`. Each is stored in Redis before the 202; an id seen within the dedup window is answered as a duplicate and not delivered again.',
+          'One event, an array, or `{"events": [...]}`. Each is stored in Redis before the 202; an id seen within the dedup window is answered as a duplicate and not delivered again. Types starting with `hookgate.` are reserved for the events Hookgate emits about itself (400 naming the prefix).',
         tags: ["events"],
         body: EventsBodySchema,
         response: {

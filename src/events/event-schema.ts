@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { isOwnType, OWN_PREFIX } from "../own-events/own-event-rules.ts";
 
 /** What a client may send to POST /v1/events. */
 export const EventInSchema = z
@@ -24,6 +25,18 @@ export const EventInSchema = z
     },
   });
 export type EventIn = z.infer<typeof EventInSchema>;
+
+/**
+ * What a client may post to POST /v1/events: an event whose type is not one of Hookgate's own
+ * (hookgate.*), so nobody can make a route believe the gateway disabled a route or lost a
+ * delivery. The dry-run takes EventInSchema as it is: walking a hookgate.* event there is how a
+ * route for them is tried.
+ */
+export const PostedEventInSchema = EventInSchema.extend({
+  type: EventInSchema.shape.type.refine((type) => !isOwnType(type), {
+    message: `the prefix "${OWN_PREFIX}" is reserved for Hookgate's own events`,
+  }),
+}).meta({ id: "PostedEventIn" });
 
 /** An event as Hookgate stores and walks it: every field present. */
 export interface HookgateEvent {
