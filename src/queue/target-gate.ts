@@ -52,16 +52,22 @@ export class TargetGate {
   readonly #breakers = new Map<string, BreakerView>();
   /** Targets some worker was told to pause: asked in Redis until a pause is seen to be over. */
   readonly #paused = new Set<string>();
+  /**
+   * The clock of the requests' `now`, read where no request is at hand (a lane freed, a waiter's
+   * timer), so a lane's last movement is always measured on one clock.
+   */
+  readonly #clock: () => number;
 
-  constructor(state: TargetState) {
+  constructor(state: TargetState, clock: () => number = Date.now) {
     this.#state = state;
+    this.#clock = clock;
   }
 
   async admit(r: GateRequest): Promise<Admission> {
     const held = this.#inFlight.get(r.target) ?? 0;
     if (held >= r.maxConcurrency) {
       // A lane handed over by #release is already counted as ours.
-      const moving = Date.now() - (this.#lastMoved.get(r.target) ?? 0) < MOVING_MS;
+      const moving = r.now - (this.#lastMoved.get(r.target) ?? 0) < MOVING_MS;
       const maxWaiting = r.patient ? (moving ? Number.POSITIVE_INFINITY : 0) : r.maxConcurrency;
       if (!(await this.#waitForLane(r.target, maxWaiting, r.patient === true))) {
         return {
@@ -73,7 +79,7 @@ export class TargetGate {
     } else {
       // Counted before any await so concurrent admissions in this process see it.
       this.#inFlight.set(r.target, held + 1);
-      this.#lastMoved.set(r.target, Date.now());
+      this.#lastMoved.set(r.target, r.now);
     }
     const release = () => this.#release(r.target);
     const refuse = (waitMs: number, reason: string): Admission => {
@@ -126,7 +132,7 @@ export class TargetGate {
       // A patient waiter keeps its place while the target keeps moving: sending it back to the
       // queue would only cost a round trip and lose its place. It leaves once the target stalls.
       const expire = () => {
-        if (patient && Date.now() - (this.#lastMoved.get(target) ?? 0) < MOVING_MS) {
+        if (patient && this.#clock() - (this.#lastMoved.get(target) ?? 0) < MOVING_MS) {
           timer = setTimeout(expire, MOVING_MS);
           return;
         }
@@ -142,7 +148,7 @@ export class TargetGate {
 
   /** Frees a lane: straight to the first waiter if there is one (the count stays), else counted down. */
   #release(target: string): void {
-    this.#lastMoved.set(target, Date.now());
+    this.#lastMoved.set(target, this.#clock());
     const queue = this.#waiting.get(target);
     const next = queue?.shift();
     if (queue && queue.length === 0) this.#waiting.delete(target);

@@ -120,15 +120,32 @@ describe("target gate", () => {
   });
 
   it("hands a bundle's delivery back at once when the target has taken or freed no lane lately", async () => {
-    const gate = new TargetGate(fresh());
-    const a = await gate.admit({ ...req(), target: "hung" });
+    let now = 1_000_000;
+    const gate = new TargetGate(fresh(), () => now);
+    const a = await gate.admit({ ...req(), target: "hung", now });
     assert.equal(a.ok, true);
     // The one lane has been held for over a second with nothing moving: a hung target.
-    await new Promise((r) => setTimeout(r, 1100));
-    const waited = Date.now();
-    const b = await gate.admit({ ...req(true), target: "hung" });
+    now += 1100;
+    const pending = gate.admit({ ...req(true), target: "hung", now });
+    // A waiter would be queued before admit's first await: none is, so it was not held.
+    assert.equal(gate.lanes("hung").waiting, 0, "not held waiting for a hung target");
+    const b = await pending;
     assert.equal(b.ok, false);
-    assert.ok(Date.now() - waited < 500, "not held waiting for a hung target");
+  });
+
+  it("keeps a bundle's delivery waiting while the same target moved within the second", async () => {
+    // The counterpart of the test above on the same clock: the check there can tell the two apart.
+    let now = 1_000_000;
+    const gate = new TargetGate(fresh(), () => now);
+    const a = await gate.admit({ ...req(), target: "recent", now });
+    assert.equal(a.ok, true);
+    now += 900;
+    const pending = gate.admit({ ...req(true), target: "recent", now });
+    assert.equal(gate.lanes("recent").waiting, 1, "waits for the moving target's lane");
+    if (a.ok) a.release();
+    const b = await pending;
+    assert.equal(b.ok, true);
+    if (b.ok) b.release();
   });
 
   it("refuses while the breaker is open and lets one probe through when it half-opens", async () => {
