@@ -1,6 +1,7 @@
 import { isUtf8 } from "node:buffer";
 import { HookgateError } from "../errors.ts";
 import type { HookgateEvent } from "../events/index.ts";
+import { isOwnType, OWN_PREFIX } from "../own-events/own-event-rules.ts";
 import { jsonDepthError } from "../shared/json-depth.ts";
 import { ADAPTERS } from "./adapters/index.ts";
 import type { Source } from "./source-schema.ts";
@@ -39,5 +40,19 @@ export function eventsFromRequest(source: Source, input: IngestInput, now = new 
     );
   }
   const body = parseJsonBody(input.raw);
-  return ADAPTERS[source.kind].normalise(body, input, { sourceId: source.id, kind: source.kind, now });
+  const events = ADAPTERS[source.kind].normalise(body, input, {
+    sourceId: source.id,
+    kind: source.kind,
+    now,
+  });
+  // A sender cannot pass its events off as the gateway's own (routes for hookgate.* trust them).
+  const spoofed = events.find((e) => isOwnType(e.type));
+  if (spoofed) {
+    throw new HookgateError(
+      "HG_ERR_VALIDATION",
+      `the event type ${JSON.stringify(spoofed.type)} is refused: the prefix "${OWN_PREFIX}" is reserved for Hookgate's own events`,
+      [{ path: "type", message: `the prefix "${OWN_PREFIX}" is reserved for Hookgate's own events` }],
+    );
+  }
+  return events;
 }

@@ -307,6 +307,28 @@ describe("ingest: each kind through a route to a sink", () => {
   });
 });
 
+describe("ingest: reserved types", () => {
+  it("refuses an event a sender types hookgate.*, storing nothing of the request", async () => {
+    const src = await createSource({ kind: "generic" });
+    await createRoute({ sources: [src.id] }, "/reserved");
+    const batch = JSON.stringify([
+      { type: "messageNew", data: {} },
+      { type: "hookgate.route.disabled", data: { routeId: "rte_x" } },
+    ]);
+    const res = await ingest(src.id, batch);
+    assert.equal(res.status, 400, JSON.stringify(res.json));
+    assert.equal(res.json.error.code, "HG_ERR_VALIDATION");
+    assert.match(res.json.error.message, /the prefix "hookgate\." is reserved/);
+    // Nothing of the refused request was stored: the next event is the only one delivered.
+    assert.equal((await ingest(src.id, JSON.stringify({ type: "after-reserved", data: {} }))).status, 200);
+    await waitUntil(() => fx.sink.requests.some((r) => JSON.parse(r.body).type === "after-reserved"));
+    assert.deepEqual(
+      bodies(fx.sink.requests.filter((r) => r.url === "/reserved")).map((e) => e.type),
+      ["after-reserved"],
+    );
+  });
+});
+
 describe("ingest: bodies", () => {
   it("answers 413 for a body over the limit and stores nothing", async () => {
     const src = await createSource({ kind: "generic" });
