@@ -139,6 +139,7 @@ describe("API problems in the editors", () => {
       column: 5,
       message: "Unexpected token ';'",
     });
+    assert.deepEqual(detailLines(error), [], "shown once, by the diagnostic");
   });
 
   it("points a template syntax error at the template editor", () => {

@@ -38,10 +38,14 @@ export function problemOf(error: ApiErrorBody): Problem | null {
   return { editor, line: d.line as number, column: d.column as number, message };
 }
 
-/** `{path, message}` entries of a validation error as lines to show. */
+/**
+ * `{path, message}` entries of an error as lines to show; an entry with a line and column is left
+ * out, as the error's own line and the editor's diagnostic already show it.
+ */
 export function detailLines(error: ApiErrorBody): string[] {
   if (!Array.isArray(error.details)) return [];
   return error.details
     .filter(isObject)
+    .filter((d) => typeof d.line !== "number" || typeof d.column !== "number")
     .map((d) => `${typeof d.path === "string" && d.path ? `${d.path}: ` : ""}${String(d.message ?? "")}`);
 }
