@@ -1,19 +1,25 @@
-import { readdirSync, readFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
+import { spawn } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { cpus, loadavg, totalmem } from "node:os";
+import { cpus, loadavg, tmpdir, totalmem } from "node:os";
+import { join } from "node:path";
 import { Redis } from "ioredis";
 import { request } from "undici";
+import { freePort } from "../test/helpers/redis-server.ts";
 
 /*
  * What the benchmarks share: a counting sink on loopback, percentiles, CPU time of processes,
  * and a description of the machine for bench/RESULTS.md.
  */
 
-/** A receiver that answers 200 at once and hands each body to `onBody` (for latency stamps). */
+/**
+ * A receiver that answers 200 at once and hands each body to `onBody` (for latency stamps, or its
+ * headers too for checking signatures).
+ */
 export class CountingSink {
   received = 0;
-  onBody: ((body: string, at: number) => void) | null = null;
+  onBody: ((body: string, at: number, headers: IncomingHttpHeaders) => void) | null = null;
   #server: Server;
   #waiters: { count: number; resolve: () => void }[] = [];
 
@@ -25,7 +31,7 @@ export class CountingSink {
         const at = performance.timeOrigin + performance.now();
         this.received++;
         res.writeHead(200).end("ok");
-        if (this.onBody) this.onBody(Buffer.concat(chunks).toString("utf8"), at);
+        if (this.onBody) this.onBody(Buffer.concat(chunks).toString("utf8"), at, req.headers);
         this.#waiters = this.#waiters.filter((w) => {
           if (this.received < w.count) return true;
           w.resolve();
@@ -163,3 +169,47 @@ export const fmt = (n: number, digits = 0) =>
   Number.isFinite(n)
     ? n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits })
     : "n/a";
+
+export interface BenchRedis {
+  url: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * A fresh redis-server on a loopback TCP port (AOF everysec, noeviction), as a deployment runs
+ * it: the benchmarks measure Redis over TCP whatever transport the tests' helper picks.
+ */
+export async function startBenchRedis(options: { appendonly?: boolean } = {}): Promise<BenchRedis> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), "hookgate-bench-redis-"));
+  const args = ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", ""];
+  args.push("--appendonly", options.appendonly === false ? "no" : "yes", "--appendfsync", "everysec");
+  args.push("--maxmemory-policy", "noeviction");
+  const child = spawn("redis-server", args, { stdio: ["ignore", "pipe", "pipe"] });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  let out = "";
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`redis-server did not start:\n${out}`)), 10_000);
+    child.stdout?.on("data", (c: Buffer) => {
+      out += c.toString();
+      if (/ready to accept connections/i.test(out)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`redis-server exited ${code}:\n${out}`));
+    });
+  });
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    pid: child.pid ?? 0,
+    async stop() {
+      child.kill("SIGKILL");
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
