@@ -5,6 +5,7 @@
  * (monotonic µs, the clock V8 stamps samples with) and the event count; samples outside it
  * (start-up, warm-up, shutdown) are left out.
  * Usage: node bench/profile-summary.ts <file.cpuprofile> [--window <dir>/window.json] [--top 30]
+ *        [--callers writeUtf8String]  (that function's self time by the package or file calling it)
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -17,6 +18,7 @@ interface CallFrame {
 interface ProfileNode {
   id: number;
   callFrame: CallFrame;
+  children?: number[];
 }
 interface Profile {
   nodes: ProfileNode[];
@@ -27,7 +29,12 @@ interface Profile {
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { window: { type: "string" }, top: { type: "string", default: "30" } },
+  options: {
+    window: { type: "string" },
+    top: { type: "string", default: "30" },
+    // Native frames (socket writes, say) say little by themselves: whose JavaScript called them.
+    callers: { type: "string" },
+  },
 });
 const file = positionals[0];
 if (!file) throw new Error("usage: node bench/profile-summary.ts <file.cpuprofile> [--window window.json]");
@@ -52,6 +59,18 @@ function area(url: string, fn: string): string {
 }
 
 const byNode = new Map(profile.nodes.map((n) => [n.id, n]));
+const parentOf = new Map<number, number>();
+for (const n of profile.nodes) for (const c of n.children ?? []) parentOf.set(c, n.id);
+/** The chain of areas from a node up to the root, nearest first, without native frames and Node's own. */
+function callerAreas(id: number): string[] {
+  const out: string[] = [];
+  for (let p = parentOf.get(id); p !== undefined; p = parentOf.get(p)) {
+    const { url, functionName } = (byNode.get(p) as ProfileNode).callFrame;
+    if (url && !url.startsWith("node:")) out.push(area(url, functionName));
+  }
+  return out;
+}
+const byCaller = new Map<string, number>();
 const byFunction = new Map<string, number>();
 const byArea = new Map<string, number>();
 let total = 0;
@@ -68,6 +87,13 @@ for (let i = 0; i < profile.samples.length; i++) {
   const fnKey = `${functionName || "(anonymous)"}  ${where}${url ? `:${lineNumber + 1}` : ""}`;
   byFunction.set(fnKey, (byFunction.get(fnKey) ?? 0) + delta);
   byArea.set(where, (byArea.get(where) ?? 0) + delta);
+  if (values.callers && functionName === values.callers) {
+    // The first package or file up the stack, and the first of our own src/ files.
+    const chain = callerAreas(node.id);
+    const ours = chain.find((a) => a.startsWith("src/")) ?? "(none of ours)";
+    const key = `${chain[0] ?? "(no JavaScript caller)"} ← ${ours}`;
+    byCaller.set(key, (byCaller.get(key) ?? 0) + delta);
+  }
   total += delta;
 }
 
@@ -83,3 +109,7 @@ console.log(`\nby where the code lives (top ${top}):`);
 for (const [k, v] of [...byArea].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(line(k, v));
 console.log(`\nby function (top ${top}):`);
 for (const [k, v] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(line(k, v));
+if (values.callers) {
+  console.log(`\n${values.callers} by caller (first package or file up the stack ← first src/ file):`);
+  for (const [k, v] of [...byCaller].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(line(k, v));
+}
