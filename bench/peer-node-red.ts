@@ -128,7 +128,7 @@ module.exports = {
 };
 `;
 
-/** Writes bench/node-red/flow.json and settings.cjs (the same bytes every run). */
+/** Writes bench/node-red/flow.json (when its nodes changed) and settings.cjs. */
 export function writeNodeRedFiles(): { flow: string; settings: string } {
   mkdirSync(FLOW_DIR, { recursive: true });
   const flow = join(FLOW_DIR, "flow.json");
@@ -137,7 +137,10 @@ export function writeNodeRedFiles(): { flow: string; settings: string } {
     ...variant("after-delivery", NODE_RED_PATHS.afterDelivery, false),
     ...variant("at-once", NODE_RED_PATHS.atOnce, true),
   ];
-  writeFileSync(flow, `${JSON.stringify(nodes, null, 2)}\n`);
+  // Rewritten only when the flow changed: the committed file keeps the repository's JSON layout.
+  const same =
+    existsSync(flow) && JSON.stringify(JSON.parse(readFileSync(flow, "utf8"))) === JSON.stringify(nodes);
+  if (!same) writeFileSync(flow, `${JSON.stringify(nodes, null, 2)}\n`);
   writeFileSync(settings, SETTINGS);
   return { flow, settings };
 }
