@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ErrorCatalog } from "../errors.ts";
 
 /** One entry of `details`: where, what is wrong there, and whatever else helps fix it. */
 export const ErrorDetailSchema = z
@@ -15,6 +16,11 @@ export const ErrorDetailSchema = z
     "Extra facts sit beside path and message: line and column of a syntax error, the hint of a refused target, the expected order of a 409, the accepted content types of a 415",
   );
 
+/** The API's codes, from the error catalog (src/errors.ts), as the document lists them. */
+const API_CODES_NOTE = `One of: ${Object.entries(ErrorCatalog)
+  .map(([code, e]) => `${code} (${e.status}: ${e.description})`)
+  .join("; ")}`;
+
 const ERROR_EXAMPLE = {
   error: {
     code: "HG_ERR_VALIDATION",
@@ -26,7 +32,7 @@ const ERROR_EXAMPLE = {
 export const ErrorBodySchema = z
   .object({
     error: z.object({
-      code: z.string().meta({ example: "HG_ERR_VALIDATION" }),
+      code: z.string().meta({ example: "HG_ERR_VALIDATION", description: API_CODES_NOTE }),
       message: z.string().meta({ example: "target.url: invalid URL" }),
       details: z
         .array(ErrorDetailSchema)

@@ -1,18 +1,12 @@
+import type { AttemptErrorCode } from "../errors.ts";
 import { isBlockedAddressError } from "./guarded-agent.ts";
-import type { RequestBuildErrorCode } from "./request-build-error.ts";
 
-/** Typed reasons an attempt got no HTTP answer (Hook0-style), as recorded in the delivery log. */
-export type AttemptErrorCode =
-  | "E_TIMEOUT"
-  | "E_RESPONSE_TOO_SLOW"
-  | "E_CONNECTION_REFUSED"
-  | "E_CONNECTION_RESET"
-  | "E_DNS"
-  | "E_TLS"
-  | "E_BLOCKED_ADDRESS"
-  | "E_NETWORK"
-  // No request was sent: it could not be built (src/delivery/request-build-error.ts).
-  | RequestBuildErrorCode;
+/**
+ * Typed reasons an attempt got no HTTP answer (Hook0-style), as recorded in the delivery log;
+ * with the codes of a request that could not be built (request-build-error.ts), the catalog's
+ * attempt codes (src/errors.ts).
+ */
+export type { AttemptErrorCode };
 
 function codesOf(err: unknown): string[] {
   const codes: string[] = [];

@@ -1,3 +1,5 @@
+import type { Code } from "../errors.ts";
+
 /**
  * Why buildRequest could not build a route's request: nothing was sent. The worker records it as
  * a failed attempt with this code; the message names the route field and variable, never a value.
@@ -5,7 +7,7 @@
  *   E_ENV_INVALID  the value it resolved to cannot go into a header (CR, LF or other controls)
  *   E_FORM_BODY    target.format is form but the rendered body is not a JSON object
  */
-export type RequestBuildErrorCode = "E_ENV_MISSING" | "E_ENV_INVALID" | "E_FORM_BODY";
+export type RequestBuildErrorCode = Code<"E_ENV_MISSING" | "E_ENV_INVALID" | "E_FORM_BODY">;
 
 export class RequestBuildError extends Error {
   readonly code: RequestBuildErrorCode;

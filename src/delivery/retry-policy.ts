@@ -1,3 +1,5 @@
+import { isRetryableAttemptCode } from "../errors.ts";
+
 /*
  * What happens after an attempt, as a pure function of the attempt and the route's policy
  * (Svix calculate_retry_delay). No timers, no I/O: the worker carries out the decision.
@@ -8,7 +10,8 @@ export type AttemptDecision =
   | { kind: "retry"; delayMs: number; reason: string }
   | { kind: "failed"; reason: string; disableRoute: boolean };
 
-export interface AttemptOutcome {
+/** What an attempt came back with: the retry policy's input. */
+export interface AttemptAnswer {
   statusCode: number | null;
   errorCode: string | null;
   retryAfter: string | null;
@@ -65,7 +68,7 @@ function jittered(delayMs: number, random: () => number): number {
 }
 
 /** A 2xx answer and no error: the one outcome that delivers (the retry policy and the breaker agree). */
-export function isSuccess(outcome: Pick<AttemptOutcome, "statusCode" | "errorCode">): boolean {
+export function isSuccess(outcome: Pick<AttemptAnswer, "statusCode" | "errorCode">): boolean {
   const { statusCode, errorCode } = outcome;
   return errorCode === null && statusCode !== null && statusCode >= 200 && statusCode < 300;
 }
@@ -75,7 +78,7 @@ export function isSuccess(outcome: Pick<AttemptOutcome, "statusCode" | "errorCod
  */
 export function decideAfterAttempt(
   attemptsMade: number,
-  outcome: AttemptOutcome,
+  outcome: AttemptAnswer,
   policy: RetryPolicy,
   now: number,
   random: () => number = Math.random,
@@ -83,8 +86,9 @@ export function decideAfterAttempt(
   if (isSuccess(outcome)) return { kind: "delivered" };
   const { statusCode, errorCode } = outcome;
   const reason = errorCode ?? `HTTP ${statusCode}`;
-  // Neither heals by waiting: the address is refused by policy, the body cannot be a form.
-  if (errorCode === "E_BLOCKED_ADDRESS" || errorCode === "E_FORM_BODY") {
+  // Some do not heal by waiting (an address refused by policy, a body that cannot be a form):
+  // the catalog says which.
+  if (errorCode !== null && !isRetryableAttemptCode(errorCode)) {
     return { kind: "failed", reason, disableRoute: false };
   }
   if (statusCode === 410) return { kind: "failed", reason: "HTTP 410 Gone", disableRoute: true };

@@ -36,6 +36,7 @@
  * on their size) and checks the shape of every answer (readEnvelope, isRouteRun) before handing
  * it on.
  */
+import { codesWhere } from "../errors.ts";
 import type { RouteRun, SandboxErrorCode, SandboxHeapStatistics } from "./types.ts";
 
 /** Test-only requests (the child honours them when started with DEBUG_FLAG). */
@@ -216,14 +217,7 @@ export class FrameReader {
   }
 }
 
-const CODES: ReadonlySet<string> = new Set<SandboxErrorCode>([
-  "HG_ERR_SANDBOX_SYNTAX",
-  "HG_ERR_SANDBOX_THROW",
-  "HG_ERR_SANDBOX_TIMEOUT",
-  "HG_ERR_SANDBOX_MEMORY",
-  "HG_ERR_SANDBOX_OUTPUT",
-  "HG_ERR_SANDBOX_CRASHED",
-]);
+const CODES: ReadonlySet<string> = new Set(codesWhere<SandboxErrorCode>((e) => e.stage === "sandbox"));
 
 export function isErrorCode(x: unknown): x is SandboxErrorCode {
   return typeof x === "string" && CODES.has(x);

@@ -1,13 +1,9 @@
 /** Public types of the sandbox (re-exported from ./index.ts). */
 
-export type SandboxErrorCode =
-  | "HG_ERR_SANDBOX_SYNTAX"
-  | "HG_ERR_SANDBOX_THROW"
-  | "HG_ERR_SANDBOX_TIMEOUT"
-  | "HG_ERR_SANDBOX_MEMORY"
-  | "HG_ERR_SANDBOX_OUTPUT"
-  /** process mode: the sandbox process died (crash, kill) while the route was running in it. */
-  | "HG_ERR_SANDBOX_CRASHED";
+import type { SandboxErrorCode } from "../errors.ts";
+
+/** The sandbox stage's codes in the error catalog (src/errors.ts). */
+export type { SandboxErrorCode };
 
 /** A compile problem; line and column are 1-based positions in the user's own source. */
 export interface SyntaxProblem {
