@@ -4,7 +4,7 @@ import type { Config } from "./config/index.ts";
 import { breakerAt, createAddressPolicy, createGuardedAgent } from "./delivery/index.ts";
 import { DeliveryLog } from "./delivery-log/index.ts";
 import { EventIntake } from "./ingest/index.ts";
-import { deferReasonOf, eventStreamOf, Metrics } from "./metrics/index.ts";
+import { eventStreamOf, Metrics } from "./metrics/index.ts";
 import { OwnEvents } from "./own-events/index.ts";
 import {
   AttemptRunner,
@@ -187,7 +187,7 @@ export async function startGateway(config: Config, options: GatewayOptions): Pro
       runner,
       concurrency: config.HOOKGATE_DELIVERY_CONCURRENCY,
       lockMs: config.HOOKGATE_LOCK_MS,
-      onDeferred: (reason) => metrics.deferred(deferReasonOf(reason)),
+      onDeferred: (reason) => metrics.deferred(reason),
       ownEvents,
     });
   }

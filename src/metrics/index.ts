@@ -1,10 +1,7 @@
 /** Prometheus metrics of one gateway (GET /metrics). See metrics.ts. */
 export {
   type AttemptObservation,
-  type AttemptOutcome,
-  type BreakerState,
-  type DeferReason,
-  deferReasonOf,
+  type DeferLabel,
   Metrics,
   type MetricsOptions,
 } from "./metrics.ts";

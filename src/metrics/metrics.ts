@@ -1,4 +1,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { AttemptDecision, AttemptErrorCode, BreakerState } from "../delivery/index.ts";
+import type { DeferReason } from "../queue/index.ts";
 import type { RouteWalk } from "../walk/index.ts";
 import { LabelLimit } from "./label-limit.ts";
 import type { EventStreamSource, QueueDepthSource, SandboxSource } from "./sources.ts";
@@ -12,27 +14,27 @@ import { observeWalk } from "./walk-outcomes.ts";
  * (seconds, bytes), `_total` for counters.
  */
 
-export type AttemptOutcome = "delivered" | "retry" | "failed";
-export type BreakerState = "closed" | "half-open" | "open";
-/** Why the worker put an attempt off without making it. */
-export type DeferReason = "concurrency" | "breaker" | "rate_limit" | "fifo" | "other";
+/** The values of the deferrals' `reason` label: a few, for dashboards. */
+export type DeferLabel = "concurrency" | "breaker" | "rate_limit" | "fifo" | "other";
 
-/** The worker says why in words (for logs); the label needs one of a few values. */
-export function deferReasonOf(text: string): DeferReason {
-  if (/in flight/i.test(text)) return "concurrency";
-  if (/breaker/i.test(text)) return "breaker";
-  if (/rate limit/i.test(text)) return "rate_limit";
-  if (/fifo|turn/i.test(text)) return "fifo";
-  return "other";
-}
+const DEFER_LABEL: Record<DeferReason, DeferLabel> = {
+  in_flight: "concurrency",
+  breaker_open: "breaker",
+  breaker_probing: "breaker",
+  rate_limited: "rate_limit",
+  fifo_turn: "fifo",
+  storage_full: "other",
+  route_turned_on: "other",
+};
 
 export interface AttemptObservation {
   routeId: string;
-  outcome: AttemptOutcome;
+  /** The retry policy's decision. */
+  outcome: AttemptDecision["kind"];
   /** The receiver's status, or null when there was no answer. */
   statusCode: number | null;
-  /** E_TIMEOUT, E_CONNECTION, … when there was no answer. */
-  errorCode: string | null;
+  /** E_TIMEOUT, E_CONNECTION_REFUSED, … when there was no answer. */
+  errorCode: AttemptErrorCode | null;
   durationMs: number;
 }
 
@@ -53,7 +55,7 @@ const FAST_BUCKETS_S = [
 ];
 const HTTP_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 
-function statusClass(statusCode: number | null, errorCode: string | null): string {
+function statusClass(statusCode: number | null, errorCode: AttemptErrorCode | null): string {
   if (errorCode) return errorCode;
   if (statusCode === null) return "no_answer";
   return `${Math.floor(statusCode / 100)}xx`;
@@ -355,8 +357,9 @@ export class Metrics {
     this.#deliveriesFinished.inc({ route_id: this.#routes.value(routeId), status: "failed" });
   }
 
+  /** An attempt put off without being made, with the reason where that was decided. */
   deferred(reason: DeferReason): void {
-    this.#deferred.inc({ reason });
+    this.#deferred.inc({ reason: DEFER_LABEL[reason] });
   }
 
   /** `target` is the breaker's key (delivery's targetKeyOf: a hash of the endpoint, no secrets). */

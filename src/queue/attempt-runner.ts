@@ -1,5 +1,7 @@
 import type { Dispatcher } from "undici";
 import {
+  type AttemptDecision,
+  type AttemptErrorCode,
   type AttemptResult,
   type BreakerView,
   buildRequest,
@@ -20,6 +22,7 @@ import {
 import type { AttemptRecord, DeliveryStatus } from "../delivery-log/index.ts";
 import type { OwnEvents } from "../own-events/index.ts";
 import type { Route, RouteStore } from "../routing/index.ts";
+import type { DeferReason } from "./defer-reason.ts";
 import { Semaphore } from "./semaphore.ts";
 import { TargetGate } from "./target-gate.ts";
 import type { TargetState } from "./target-state.ts";
@@ -35,9 +38,9 @@ import type { TargetState } from "./target-state.ts";
 export interface AttemptReport {
   routeId: string;
   target: string;
-  outcome: "delivered" | "retry" | "failed";
+  outcome: AttemptDecision["kind"];
   statusCode: number | null;
-  errorCode: string | null;
+  errorCode: AttemptErrorCode | null;
   durationMs: number;
   breaker: BreakerView | null;
 }
@@ -53,7 +56,8 @@ export interface AttemptSubject {
 }
 
 export type AttemptOutcome =
-  | { kind: "deferred"; waitMs: number; reason: string }
+  /** Put off, not counted as an attempt: `reason` says why in words, for logs. */
+  | { kind: "deferred"; waitMs: number; code: DeferReason; reason: string }
   /** Not sent: the route was turned off or deleted since the caller read it. */
   | { kind: "route-off"; state: "hold" | "drop" | "deleted" }
   | {
@@ -143,7 +147,12 @@ export class AttemptRunner {
   ): Promise<AttemptOutcome> {
     // What is sent must be recorded: with Redis full, it waits (it would otherwise go twice).
     if (this.#o.storage && !this.#o.storage.verdict().sends) {
-      return { kind: "deferred", waitMs: STORAGE_FULL_WAIT_MS, reason: "Redis is out of memory" };
+      return {
+        kind: "deferred",
+        waitMs: STORAGE_FULL_WAIT_MS,
+        code: "storage_full",
+        reason: "Redis is out of memory",
+      };
     }
     const receiver = receiverOf(route.target.url, route.template?.kind);
     const target = targetKeyOf(route.target.url);
@@ -155,7 +164,9 @@ export class AttemptRunner {
       now: this.#now(),
       patient: mode.patient === true,
     });
-    if (!admission.ok) return { kind: "deferred", waitMs: admission.waitMs, reason: admission.reason };
+    if (!admission.ok) {
+      return { kind: "deferred", waitMs: admission.waitMs, code: admission.code, reason: admission.reason };
+    }
     const started = this.#now();
     let result: AttemptResult;
     let breaker: BreakerView | null = null;
@@ -206,7 +217,7 @@ export class AttemptRunner {
     this.#o.onAttempt?.({
       routeId: subject.routeId,
       target,
-      outcome: decision.kind === "delivered" ? "delivered" : decision.kind,
+      outcome: decision.kind,
       statusCode: result.statusCode,
       errorCode: result.errorCode,
       durationMs: result.durationMs,

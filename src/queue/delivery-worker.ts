@@ -4,6 +4,7 @@ import type { OwnEvents } from "../own-events/index.ts";
 import type { RouteStore, RouteTable } from "../routing/index.ts";
 import { DELIVERY_QUEUE } from "../shared/redis-keys.ts";
 import type { AttemptRunner } from "./attempt-runner.ts";
+import type { DeferReason } from "./defer-reason.ts";
 import {
   type DeliverManyJob,
   type DeliveryJob,
@@ -29,7 +30,7 @@ type Next =
   | { kind: "done" }
   | { kind: "failed"; reason: string }
   | { kind: "retry"; delayMs: number; reason: string; attempts: number }
-  | { kind: "defer"; waitMs: number; reason: string };
+  | { kind: "defer"; waitMs: number; code: DeferReason; reason: string };
 const DONE: Next = { kind: "done" };
 
 /** How often a worker restarts FIFO lanes whose next delivery lost its job in a crash. */
@@ -53,7 +54,7 @@ export interface DeliveryWorkerOptions {
   lockMs: number;
   now?: () => number;
   /** Told when an attempt is deferred without being made (metrics). */
-  onDeferred?: (reason: string) => void;
+  onDeferred?: (reason: DeferReason) => void;
   /** Hookgate's own events: a delivery failed for good. */
   ownEvents?: Pick<OwnEvents, "deliveryFailed">;
 }
@@ -129,7 +130,7 @@ export class DeliveryWorker {
   ): Promise<void> {
     const next = await this.#attempt(deliveryId, routeId, await this.#o.log.get(deliveryId, false));
     if (next.kind === "defer") {
-      this.#o.onDeferred?.(next.reason);
+      this.#o.onDeferred?.(next.code);
       await job.moveToDelayed(Date.now() + Math.max(1, next.waitMs), token);
       throw new DelayedError(next.reason);
     }
@@ -150,7 +151,7 @@ export class DeliveryWorker {
         try {
           const next = await this.#attempt(deliveryId, routeId, records[i] ?? null, true);
           if (next.kind === "defer") {
-            this.#o.onDeferred?.(next.reason);
+            this.#o.onDeferred?.(next.code);
             await scheduler.later(deliveryId, routeId, next.waitMs, deferredJobId(deliveryId, Date.now()));
           } else if (next.kind === "retry") {
             await scheduler.later(deliveryId, routeId, next.delayMs, retryJobId(deliveryId, next.attempts));
@@ -195,10 +196,17 @@ export class DeliveryWorker {
       return delivery.status === "held" ? DONE : this.#routeOff(delivery, finished);
     const route = compiled.route;
     if (fifo && (await scheduler.lanes.turn(routeId, deliveryId, member)) === "wait") {
-      return { kind: "defer", waitMs: TURN_WAIT_MS, reason: "waiting for its turn in the FIFO lane" };
+      return {
+        kind: "defer",
+        waitMs: TURN_WAIT_MS,
+        code: "fifo_turn",
+        reason: "waiting for its turn in the FIFO lane",
+      };
     }
     const out = await this.#o.runner.run(route, delivery, { patient: inBundle });
-    if (out.kind === "deferred") return { kind: "defer", waitMs: out.waitMs, reason: out.reason };
+    if (out.kind === "deferred") {
+      return { kind: "defer", waitMs: out.waitMs, code: out.code, reason: out.reason };
+    }
     if (out.kind === "route-off") return this.#routeOff(delivery, finished);
     await log.recordAttempt(deliveryId, out.attempt, out.status, {
       nextAttemptAt: out.nextAttemptAt,
@@ -225,7 +233,12 @@ export class DeliveryWorker {
     // Turned on again since it was read: the next try finds it on.
     if (state === "on") {
       await routes.refresh();
-      return { kind: "defer", waitMs: TURN_WAIT_MS, reason: "its route was just turned on" };
+      return {
+        kind: "defer",
+        waitMs: TURN_WAIT_MS,
+        code: "route_turned_on",
+        reason: "its route was just turned on",
+      };
     }
     const code = state === "drop" ? "HG_ERR_ROUTE_DISABLED" : "HG_ERR_ROUTE_DELETED";
     const message =

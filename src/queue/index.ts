@@ -5,6 +5,7 @@ export {
   type AttemptRunnerOptions,
 } from "./attempt-runner.ts";
 export { BatchBuffer, type BatchItem, batchBody } from "./batch-buffer.ts";
+export type { DeferReason } from "./defer-reason.ts";
 export {
   DELIVER_JOB_NAME,
   DeliverJobSchema,

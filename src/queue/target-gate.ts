@@ -1,4 +1,5 @@
 import { type BreakerView, breakerAt, rateShape, spread } from "../delivery/index.ts";
+import type { DeferReason } from "./defer-reason.ts";
 import type { TargetState } from "./target-state.ts";
 
 /*
@@ -11,7 +12,9 @@ import type { TargetState } from "./target-state.ts";
  * without counting as an attempt) and its lane is freed.
  */
 
-export type Admission = { ok: true; release: () => void } | { ok: false; waitMs: number; reason: string };
+export type Admission =
+  | { ok: true; release: () => void }
+  | { ok: false; waitMs: number; code: DeferReason; reason: string };
 
 export interface GateRequest {
   target: string;
@@ -73,6 +76,7 @@ export class TargetGate {
         return {
           ok: false,
           waitMs: spread(BUSY_DEFER_MS),
+          code: "in_flight",
           reason: `${held} requests in flight to this target`,
         };
       }
@@ -82,20 +86,21 @@ export class TargetGate {
       this.#lastMoved.set(r.target, r.now);
     }
     const release = () => this.#release(r.target);
-    const refuse = (waitMs: number, reason: string): Admission => {
+    const refuse = (waitMs: number, code: DeferReason, reason: string): Admission => {
       release();
-      return { ok: false, waitMs: spread(waitMs), reason };
+      return { ok: false, waitMs: spread(waitMs), code, reason };
     };
     try {
       const breaker = await this.#breakerFor(r.target);
       const state = breaker ? breakerAt(breaker, r.now) : "closed";
-      if (breaker && state === "open") return refuse(breaker.openUntil - r.now, "circuit breaker open");
+      if (breaker && state === "open")
+        return refuse(breaker.openUntil - r.now, "breaker_open", "circuit breaker open");
       if (state === "half-open" && !(await this.#state.claimProbe(r.target, r.probeHoldMs))) {
-        return refuse(PROBE_WAIT_MS, "circuit breaker half-open: probing");
+        return refuse(PROBE_WAIT_MS, "breaker_probing", "circuit breaker half-open: probing");
       }
       if (r.rateLimit !== null || this.#paused.has(r.target)) {
         const waitMs = await this.#state.admit(r.target, r.rateLimit ? rateShape(r.rateLimit) : null, r.now);
-        if (waitMs > 0) return refuse(waitMs, "rate limited");
+        if (waitMs > 0) return refuse(waitMs, "rate_limited", "rate limited");
         if (r.rateLimit === null) this.#paused.delete(r.target);
       }
     } catch (err) {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { deferReasonOf, Metrics } from "../../../src/metrics/index.ts";
+import { Metrics } from "../../../src/metrics/index.ts";
 import { LabelLimit, OTHER_LABEL } from "../../../src/metrics/label-limit.ts";
 import { observeWalk } from "../../../src/metrics/walk-outcomes.ts";
 import { buildRoute, compileRoute, RouteInSchema } from "../../../src/routing/index.ts";
@@ -79,22 +79,6 @@ describe("observeWalk", () => {
   });
 });
 
-describe("deferReasonOf", () => {
-  it("maps the worker's words to a few label values", () => {
-    assert.deepEqual(
-      [
-        "16 requests in flight to this target",
-        "circuit breaker open",
-        "circuit breaker half-open: probing",
-        "rate limited",
-        "waiting for its turn in the FIFO lane",
-        "something new",
-      ].map(deferReasonOf),
-      ["concurrency", "breaker", "breaker", "rate_limit", "fifo", "other"],
-    );
-  });
-});
-
 describe("Metrics", () => {
   it("counts attempts by route and outcome, finished deliveries, answers and latency", async () => {
     const m = new Metrics({ processMetrics: false });
@@ -143,12 +127,31 @@ describe("Metrics", () => {
     m.setBreakerState("t1", "open");
     m.setBreakerState("t2", "half-open");
     m.setBreakerState("t1", "closed");
-    m.deferred("breaker");
-    m.deferred("breaker");
+    m.deferred("breaker_open");
+    m.deferred("breaker_probing");
     const s = await scrape(m);
     assert.equal(promValue(s, "hookgate_circuit_breaker_state", { target: "t1" }), 0);
     assert.equal(promValue(s, "hookgate_circuit_breaker_state", { target: "t2" }), 1);
     assert.equal(promValue(s, "hookgate_delivery_deferrals_total", { reason: "breaker" }), 2);
+  });
+
+  it("labels each typed defer reason with one of a few values", async () => {
+    const m = new Metrics({ processMetrics: false });
+    const reasons = [
+      "in_flight",
+      "breaker_open",
+      "breaker_probing",
+      "rate_limited",
+      "fifo_turn",
+      "storage_full",
+      "route_turned_on",
+    ] as const;
+    for (const reason of reasons) m.deferred(reason);
+    const s = await scrape(m);
+    const counted = ["concurrency", "breaker", "rate_limit", "fifo", "other"].map((reason) =>
+      promValue(s, "hookgate_delivery_deferrals_total", { reason }),
+    );
+    assert.deepEqual(counted, [1, 2, 1, 1, 2]);
   });
 
   it("keeps each instance's values apart and caps user-fed labels", async () => {
