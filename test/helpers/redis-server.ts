@@ -18,21 +18,27 @@ export async function freePort(): Promise<number> {
 }
 
 export interface RedisServer {
+  /** `redis://localhost?path=<socket>`: the form our config, ioredis and BullMQ all take. */
   url: string;
-  port: number;
+  /** The unix socket the server listens on (no TCP port). */
+  socket: string;
   dir: string;
   stop(): Promise<void>;
-  /** Stops and starts the same server (same port, same AOF directory). */
+  /** Stops and starts the same server (same socket, same AOF directory). */
   restart(): Promise<void>;
   /** Stops the server process, keeping its data, until `resume`. */
   pause(): Promise<void>;
   resume(): Promise<void>;
 }
 
-/** A real redis-server of the test's own on a free loopback port, AOF on, removed at stop. */
+/**
+ * A real redis-server of the test's own, AOF on, removed at stop. It listens on a unix socket in
+ * its own temporary directory, not on a TCP port: a port found free and then bound by the server
+ * could be taken by another test in between, a path of our own cannot.
+ */
 export async function startRedisServer(options: { appendonly?: boolean } = {}): Promise<RedisServer> {
-  const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), "hookgate-redis-"));
+  const socket = join(dir, "redis.sock");
   let child: ChildProcess | null = null;
 
   const launch = () =>
@@ -41,9 +47,11 @@ export async function startRedisServer(options: { appendonly?: boolean } = {}): 
         "redis-server",
         [
           "--port",
-          String(port),
-          "--bind",
-          "127.0.0.1",
+          "0",
+          "--unixsocket",
+          socket,
+          "--unixsocketperm",
+          "700",
           "--dir",
           dir,
           "--save",
@@ -59,10 +67,17 @@ export async function startRedisServer(options: { appendonly?: boolean } = {}): 
       );
       child = proc;
       let out = "";
-      const timer = setTimeout(() => reject(new Error(`redis-server did not start:\n${out}`)), 10_000);
+      // "Ready to accept connections" (with a TCP port), "ready to accept connections at <socket>"
+      // (Redis 7.0 on a socket alone), "Ready to accept connections unix" (7.2).
+      const ready = () => /ready to accept connections/i.test(out);
+      const timer = setTimeout(() => {
+        // A server that never said it was ready must not outlive the test run.
+        proc.kill("SIGKILL");
+        reject(new Error(`redis-server did not start:\n${out}`));
+      }, 10_000);
       proc.stdout?.on("data", (chunk: Buffer) => {
         out += chunk.toString();
-        if (out.includes("Ready to accept connections")) {
+        if (ready()) {
           clearTimeout(timer);
           resolve();
         }
@@ -73,7 +88,7 @@ export async function startRedisServer(options: { appendonly?: boolean } = {}): 
       });
       proc.on("exit", (code) => {
         clearTimeout(timer);
-        if (!out.includes("Ready to accept")) reject(new Error(`redis-server exited ${code}:\n${out}`));
+        if (!ready()) reject(new Error(`redis-server exited ${code}:\n${out}`));
       });
     });
 
@@ -87,8 +102,8 @@ export async function startRedisServer(options: { appendonly?: boolean } = {}): 
 
   await launch();
   return {
-    url: `redis://127.0.0.1:${port}`,
-    port,
+    url: `redis://localhost?path=${encodeURIComponent(socket)}`,
+    socket,
     dir,
     async stop() {
       await halt();
