@@ -4,6 +4,7 @@ import { Redis } from "ioredis";
 import { Webhook } from "standardwebhooks";
 import { targetKeyOf } from "../../src/delivery/index.ts";
 import { useGateway } from "../helpers/fixture.ts";
+import { parseProm, promValue } from "../helpers/prometheus.ts";
 import { Sink } from "../helpers/sink.ts";
 import { waitUntil } from "../helpers/wait.ts";
 
@@ -52,6 +53,16 @@ async function send(n: number, prefix: string, type = "messageNew") {
     const res = await fx.gw.call("POST", "/v1/events", { id: `${prefix}-${i}`, type, data: { n: i } });
     assert.equal(res.status, 202);
   }
+}
+
+/** Attempts put off because a target's breaker was open or probing, so far (GET /metrics). */
+async function breakerDeferrals(): Promise<number> {
+  const res = await fx.gw.app.inject({
+    url: "/metrics",
+    headers: { authorization: `Bearer ${fx.gw.token}` },
+  });
+  assert.equal(res.statusCode, 200, res.body);
+  return promValue(parseProm(res.body), "hookgate_delivery_deferrals_total", { reason: "breaker" }) ?? 0;
 }
 
 async function deliveriesOf(routeId: string) {
@@ -113,11 +124,18 @@ describe("circuit breaker", () => {
       target: { url: fx.sink.url("/breaker"), maxConcurrency: 1 },
       retry: { scheduleMs: Array(10).fill(50) },
     });
+    const deferredBefore = await breakerDeferrals();
     await send(8, "brk");
     await arrivals("/breaker", 3);
     const sent = () => fx.sink.requests.filter((r) => r.url === "/breaker");
-    // Retries are 50 ms apart: without the breaker, many more would arrive in this time.
-    await new Promise((r) => setTimeout(r, 700));
+    // The sentinel: at most 3 of the 8 deliveries were tried, so at least 5 came due while the
+    // breaker was open (long before its cooldown ends) and were held back by it. Once they were,
+    // nothing of theirs went out in the meantime.
+    await waitUntil(
+      async () => (await breakerDeferrals()) - deferredBefore >= 5,
+      15_000,
+      "5 deliveries held back by the open breaker",
+    );
     assert.equal(sent().length, 3, "the open breaker lets nothing through");
     const breaker = `${fx.gw.prefix}:tgt:${targetKeyOf(fx.sink.url("/breaker"))}`;
     assert.equal(await redis.hget(breaker, "state"), "open");

@@ -26,6 +26,25 @@ const event = (fields: Record<string, unknown> = {}) => ({
   ...fields,
 });
 
+/** FIFO: a route's deliveries go out in ingest order, each after every earlier event's walk. */
+const FIFO = { ordering: "fifo" };
+
+/**
+ * Waits for the request a sentinel event (sent after the events under test) made: on FIFO routes,
+ * whatever the earlier events were going to send has been sent by then, so what did not arrive
+ * never will.
+ */
+async function sentinelArrived(isSentinel: (body: Record<string, unknown>) => boolean, count = 1) {
+  await waitUntil(
+    () => fx.sink.requests.filter((r) => isSentinel(JSON.parse(r.body))).length >= count,
+    15_000,
+    "the sentinel's request",
+  );
+}
+
+/** The sink's requests other than the sentinels'. */
+const withoutSentinels = () => fx.sink.requests.filter((r) => !r.body.includes("sentinel"));
+
 describe("routes API", () => {
   it("creates a route with defaults and shows its secret only once", async () => {
     const created = await createRoute({ name: "billing" });
@@ -273,22 +292,22 @@ describe("events to deliveries", () => {
   });
 
   it("rejects an invalid event with the path of the problem and stores nothing", async () => {
-    await createRoute();
+    await createRoute(FIFO);
     const res = await fx.gw.call("POST", "/v1/events", [event(), { data: {} }]);
     assert.equal(res.status, 400);
     assert.ok(
       res.json.error.details.some((d: { path: string }) => d.path === "1.type"),
       JSON.stringify(res.json),
     );
+    // Sent after the refused batch: the sentinel.
     const good = await fx.gw.call("POST", "/v1/events", event({ id: "after-bad" }));
     assert.equal(good.status, 202);
-    await fx.sink.waitFor(1);
-    await new Promise((r) => setTimeout(r, 300));
+    await sentinelArrived((body) => body.id === "after-bad");
     assert.equal(fx.sink.requests.length, 1, "the batch with an invalid event was not partly accepted");
   });
 
   it("does not deliver an event id twice", async () => {
-    await createRoute();
+    await createRoute(FIFO);
     const first = await fx.gw.call("POST", "/v1/events", event({ id: "dup-1" }));
     const again = await fx.gw.call("POST", "/v1/events", [event({ id: "dup-1" }), event({ id: "dup-2" })]);
     assert.deepEqual(first.json.events, [{ id: "dup-1", duplicate: false }]);
@@ -296,9 +315,9 @@ describe("events to deliveries", () => {
       { id: "dup-1", duplicate: true },
       { id: "dup-2", duplicate: false },
     ]);
-    await fx.sink.waitFor(2);
-    await new Promise((r) => setTimeout(r, 300));
-    assert.equal(fx.sink.requests.length, 2);
+    await fx.gw.call("POST", "/v1/events", event({ id: "dup-sentinel" }));
+    await sentinelArrived((body) => body.id === "dup-sentinel");
+    assert.equal(withoutSentinels().length, 2);
   });
 
   it("walks routes in order, honours event globs, filters, maps and stop", async () => {
@@ -309,15 +328,29 @@ describe("events to deliveries", () => {
       map: "export default (e) => ({ invoice: e.data.subject, from: e.data.from.address })",
       target: { url: fx.sink.url("/invoices") },
       stop: true,
+      ...FIFO,
     });
-    await createRoute({ name: "everything", target: { url: fx.sink.url("/all") } });
-    await createRoute({ name: "bounces only", events: ["bounce"], target: { url: fx.sink.url("/bounces") } });
+    await createRoute({ name: "everything", target: { url: fx.sink.url("/all") }, ...FIFO });
+    await createRoute({
+      name: "bounces only",
+      events: ["bounce"],
+      target: { url: fx.sink.url("/bounces") },
+      ...FIFO,
+    });
 
     await fx.gw.call("POST", "/v1/events", event({ id: "walk-1" })); // invoices fires and stops the walk
     await fx.gw.call("POST", "/v1/events", event({ id: "walk-2", data: { subject: "Hello", from: {} } })); // falls through
     await fx.gw.call("POST", "/v1/events", event({ id: "walk-3", type: "bounce" })); // all + bounces
-    const reqs = await fx.sink.waitFor(4);
-    await new Promise((r) => setTimeout(r, 300));
+    await fx.sink.waitFor(4);
+    // One sentinel through each route's lane: an invoice (invoices, which stops) and a bounce (all, bounces).
+    await fx.gw.call(
+      "POST",
+      "/v1/events",
+      event({ id: "walk-sentinel-1", data: { subject: "Invoice sentinel", from: {} } }),
+    );
+    await fx.gw.call("POST", "/v1/events", event({ id: "walk-sentinel-2", type: "bounce" }));
+    await sentinelArrived((b) => b.invoice === "Invoice sentinel" || b.id === "walk-sentinel-2", 3);
+    const reqs = withoutSentinels();
     const seen = reqs.map((r) => `${r.url} ${JSON.parse(r.body).id ?? JSON.parse(r.body).invoice}`).sort();
     assert.deepEqual(seen, ["/all walk-2", "/all walk-3", "/bounces walk-3", "/invoices Invoice 42"]);
     const invoiceReq = reqs.find((r) => r.url === "/invoices");
@@ -337,12 +370,14 @@ describe("events to deliveries", () => {
     await createRoute({
       filter: "if (payload.account !== 'acme') return false;\nreturn true;",
       map: "return { account: payload.account, subject: payload.data.subject };",
+      ...FIFO,
     });
     await fx.gw.call("POST", "/v1/events", event({ account: "other" }));
     await fx.gw.call("POST", "/v1/events", event({ account: "acme" }));
     const [req] = await fx.sink.waitFor(1);
-    await new Promise((r) => setTimeout(r, 300));
-    assert.equal(fx.sink.requests.length, 1);
+    await fx.gw.call("POST", "/v1/events", event({ data: { subject: "sentinel" } }));
+    await sentinelArrived((body) => body.subject === "sentinel");
+    assert.equal(withoutSentinels().length, 1);
     assert.deepEqual(JSON.parse(req?.body ?? ""), { account: "acme", subject: "Invoice 42" });
   });
 
@@ -534,8 +569,15 @@ describe("dry-run", () => {
     assert.equal(bounces.matched, false);
     assert.equal(bounces.skipped, "event type not matched");
     assert.equal(bounces.request, null);
-    await new Promise((r) => setTimeout(r, 300));
-    assert.equal(fx.sink.requests.length, 0);
+    // A real event through the same route after the dry-run answered: a request the dry-run had
+    // set off, directly or through the queue, would be ahead of this one.
+    await fx.gw.call(
+      "POST",
+      "/v1/events",
+      event({ id: "dry-sentinel", data: { subject: "sentinel", from: { address: "ada@example.com" } } }),
+    );
+    await sentinelArrived((body) => body.text === "VIP mail: sentinel");
+    assert.equal(withoutSentinels().length, 0);
     assert.equal(
       (await fx.gw.call("GET", "/v1/deliveries")).json.deliveries.filter(
         (d: { eventId: string }) => d.eventId === "dry-1",
