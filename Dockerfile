@@ -1,10 +1,14 @@
 # syntax=docker/dockerfile:1
-FROM node:24-bookworm-slim AS deps
+# The Node version's home is .nvmrc: keep this default equal to it, or build with
+#   docker build --build-arg NODE_VERSION="$(cat .nvmrc)" .
+ARG NODE_VERSION=24.21.0
+
+FROM node:${NODE_VERSION}-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
 
-FROM node:24-bookworm-slim
+FROM node:${NODE_VERSION}-bookworm-slim
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules

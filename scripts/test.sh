@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # npm test: type check, lint, then every test with node's test runner. Tests start their own
-# redis-server on a free port, so only the binary is needed here.
+# redis-server on a unix socket in a temporary directory, so only the binary is needed here.
 source "$(dirname "$0")/lib.sh"
 ensure_node
 ensure_deps

@@ -1,5 +1,5 @@
 /**
- * The delivery dashboard in a real browser: Debian's chromium driven by playwright-core against
+ * The delivery dashboard in a real browser: the chromium at CHROMIUM_PATH (Debian's by default) driven by playwright-core against
  * the real gateway (Redis, workers, API) listening on loopback, with loopback sinks as targets:
  * one healthy, one failing (500, one retry), one that asks for a pause (429 + Retry-After).
  * Screenshots of each step go to test-artifacts/dashboard/.
@@ -13,10 +13,10 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { DASHBOARD_DIR } from "../../src/api/dashboard-api.ts";
+import { CHROMIUM, CHROMIUM_MISSING } from "../helpers/chromium.ts";
 import { useGateway } from "../helpers/fixture.ts";
 import { waitUntil } from "../helpers/wait.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = new URL("../../test-artifacts/dashboard/", import.meta.url);
 
 // The failing sink must not open a breaker: its deliveries fail on their own schedule.
@@ -36,10 +36,7 @@ type Delivery = { id: string; routeId: string; status: string; attemptCount: num
 describe("dashboard page", () => {
   before(async () => {
     assert.ok(existsSync(join(DASHBOARD_DIR, "index.html")), "the page is not built: npm run build:web");
-    assert.ok(
-      existsSync(CHROMIUM),
-      `${CHROMIUM} is missing: apt-get install chromium (scripts/test.sh does)`,
-    );
+    assert.ok(existsSync(CHROMIUM), CHROMIUM_MISSING);
     await fx.gw.app.listen({ host: "127.0.0.1", port: 0 });
     baseUrl = `http://127.0.0.1:${(fx.gw.app.server.address() as AddressInfo).port}`;
     await mkdir(ARTIFACTS, { recursive: true });

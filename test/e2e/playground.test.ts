@@ -1,5 +1,5 @@
 /**
- * The dry-run playground in a real browser: Debian's chromium driven by playwright-core against the
+ * The dry-run playground in a real browser: the chromium at CHROMIUM_PATH (Debian's by default) driven by playwright-core against the
  * real gateway (Redis, sandbox, API) listening on loopback, with a loopback sink as the route's
  * target. Screenshots of each step go to test-artifacts/playground/.
  */
@@ -12,9 +12,9 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
 import { PLAYGROUND_DIR } from "../../src/api/playground-api.ts";
+import { CHROMIUM, CHROMIUM_MISSING } from "../helpers/chromium.ts";
 import { useGateway } from "../helpers/fixture.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = new URL("../../test-artifacts/playground/", import.meta.url);
 
 const fx = useGateway();
@@ -39,10 +39,7 @@ describe("playground page", () => {
   // Inside the suite: root-level before hooks of one file run concurrently, and these need the gateway.
   before(async () => {
     assert.ok(existsSync(join(PLAYGROUND_DIR, "index.html")), "the page is not built: npm run build:web");
-    assert.ok(
-      existsSync(CHROMIUM),
-      `${CHROMIUM} is missing: apt-get install chromium (scripts/test.sh does)`,
-    );
+    assert.ok(existsSync(CHROMIUM), CHROMIUM_MISSING);
     await fx.gw.app.listen({ host: "127.0.0.1", port: 0 });
     baseUrl = `http://127.0.0.1:${(fx.gw.app.server.address() as AddressInfo).port}`;
     await mkdir(ARTIFACTS, { recursive: true });
