@@ -17,6 +17,7 @@ import {
 } from "./queue/index.ts";
 import { RouteStore, RouteTable, routeStateOf } from "./routing/index.ts";
 import { createSandbox } from "./sandbox/index.ts";
+import { createLogger, errorReporter, type Logger } from "./shared/logger.ts";
 import { createBlockingRedis, createRedis, waitForRedis } from "./shared/redis.ts";
 import { redisKeys } from "./shared/redis-keys.ts";
 import { StorageGuard } from "./shared/storage-guard.ts";
@@ -42,14 +43,27 @@ export interface Gateway {
 
 export interface GatewayOptions {
   adminToken: string;
-  logger?: boolean | { level: string };
-  onWorkerError?: (err: unknown) => void;
+  /**
+   * The process's one logger (main.ts makes it), for the API's requests and every stage's errors;
+   * a level makes one here (tests); none logs nothing.
+   */
+  logger?: Logger | { level: string };
+}
+
+function loggerOf(option: GatewayOptions["logger"]): Logger {
+  if (option === undefined) return createLogger("silent");
+  return "child" in option ? option : createLogger(option.level);
 }
 
 export async function startGateway(config: Config, options: GatewayOptions): Promise<Gateway> {
   if (!config.REDIS_URL) throw new Error("REDIS_URL is required");
   const keys = redisKeys(config.HOOKGATE_KEY_PREFIX);
+  const logger = loggerOf(options.logger);
   const redis = createRedis(config.REDIS_URL);
+  // Each Redis client's own errors (its reconnects while Redis is away): logged, not printed by
+  // ioredis as "Unhandled error event"; the commands that fail meanwhile are their callers' to handle.
+  const redisErrors = errorReporter(logger, "redis");
+  redis.on("error", (err) => redisErrors(err, { client: "commands" }));
   await waitForRedis(redis);
   const store = new RouteStore(redis, keys);
   await store.syncStates();
@@ -73,6 +87,7 @@ export async function startGateway(config: Config, options: GatewayOptions): Pro
     config.HOOKGATE_DELIVERY_RETENTION_COUNT,
   );
   const queue = new DeliveryQueue(config.REDIS_URL, keys.prefix);
+  queue.queue.on("error", (err) => redisErrors(err, { client: "delivery queue" }));
   const scheduler = new DeliveryScheduler(
     queue,
     new FifoLanes(redis, keys),
@@ -93,7 +108,7 @@ export async function startGateway(config: Config, options: GatewayOptions): Pro
   let runner: AttemptRunner | null = null;
   // Per-minute counts in Redis for GET /v1/stats and the dashboard (workers only count).
   const stats = runWorkers
-    ? new StatsRecorder(redis, keys.prefix, options.onWorkerError ? { onError: options.onWorkerError } : {})
+    ? new StatsRecorder(redis, keys.prefix, { onError: errorReporter(logger, "stats") })
     : null;
   const targets = new TargetState(redis, keys, {
     failureThreshold: config.HOOKGATE_BREAKER_FAILURES,
@@ -102,7 +117,7 @@ export async function startGateway(config: Config, options: GatewayOptions): Pro
   });
   const intake = new EventIntake(redis, keys, config.HOOKGATE_DEDUP_WINDOW_S, storage);
   // Hookgate's own events go into the same stream, walked like any event (see src/own-events).
-  const ownEvents = new OwnEvents(intake, options.onWorkerError ? { onError: options.onWorkerError } : {});
+  const ownEvents = new OwnEvents(intake, { onError: errorReporter(logger, "own-events") });
   store.onDisabled((route, reason) => ownEvents.routeDisabled(route, reason, null));
   let walkerBlocking: ReturnType<typeof createBlockingRedis> | null = null;
   // The API first: its setup (docs, queues board) takes a moment, and workers started before it
@@ -137,7 +152,7 @@ export async function startGateway(config: Config, options: GatewayOptions): Pro
           : {}),
       }),
     };
-    const appOptions = options.logger === undefined ? {} : { logger: options.logger };
+    const appOptions = options.logger === undefined ? {} : { logger };
     // A worker-only process serves just its health and metrics (HOOKGATE_METRICS_PORT).
     app = runApi ? await buildApp(deps, appOptions) : await buildOpsApp(deps, appOptions);
   }
@@ -154,6 +169,7 @@ export async function startGateway(config: Config, options: GatewayOptions): Pro
       disableAfterMs: config.HOOKGATE_DISABLE_AFTER_S * 1000,
       excerptBytes: config.HOOKGATE_RESPONSE_EXCERPT_BYTES,
       ownEvents,
+      onError: errorReporter(logger, "attempt"),
       onAttempt: (report) => {
         metrics.attempt(report);
         stats?.attempt(report);
@@ -161,6 +177,7 @@ export async function startGateway(config: Config, options: GatewayOptions): Pro
       },
     });
     walkerBlocking = createBlockingRedis(config.REDIS_URL);
+    walkerBlocking.on("error", (err) => redisErrors(err, { client: "walker" }));
     walker = new Walker({
       redis,
       blocking: walkerBlocking,
@@ -174,7 +191,7 @@ export async function startGateway(config: Config, options: GatewayOptions): Pro
       observer: stats ? walkObservers(metrics, stats) : metrics,
       ownEvents,
       ...(config.HOOKGATE_DIRECT_ATTEMPTS ? { direct: { runner, store } } : {}),
-      ...(options.onWorkerError ? { onError: options.onWorkerError } : {}),
+      onError: errorReporter(logger, "walker"),
     });
     await walker.start();
     worker = new DeliveryWorker({
@@ -188,6 +205,7 @@ export async function startGateway(config: Config, options: GatewayOptions): Pro
       concurrency: config.HOOKGATE_DELIVERY_CONCURRENCY,
       lockMs: config.HOOKGATE_LOCK_MS,
       onDeferred: (reason) => metrics.deferred(reason),
+      onError: errorReporter(logger, "delivery-worker"),
       ownEvents,
     });
   }
@@ -197,7 +215,7 @@ export async function startGateway(config: Config, options: GatewayOptions): Pro
     void (async () => {
       for (const route of await store.list())
         if (routeStateOf(route) === "on") await scheduler.releaseHeld(route);
-    })().catch((err) => options.onWorkerError?.(err));
+    })().catch(errorReporter(logger, "release-held"));
   }
 
   return {

@@ -3,6 +3,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "n
 import { resolve } from "node:path";
 import { ConfigError, loadConfig } from "./config/index.ts";
 import { startGateway } from "./gateway.ts";
+import { createLogger } from "./shared/logger.ts";
 
 /** The admin token from HOOKGATE_ADMIN_TOKEN, else the one kept in the data directory (made on first start). */
 function adminToken(dataDir: string, fromEnv: string | undefined): { token: string; path: string | null } {
@@ -32,11 +33,10 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const { token, path } = adminToken(config.HOOKGATE_DATA_DIR, config.HOOKGATE_ADMIN_TOKEN);
-  const starting = startGateway(config, {
-    adminToken: token,
-    logger: { level: config.HOOKGATE_LOG_LEVEL },
-    onWorkerError: (err) => process.stderr.write(`hookgate worker: ${String(err)}\n`),
-  });
+  // The one logger of this process: the API's requests and every stage's errors (see gateway.ts).
+  // The few lines below that say what the process is doing are plain text, at any log level.
+  const logger = createLogger(config.HOOKGATE_LOG_LEVEL);
+  const starting = startGateway(config, { adminToken: token, logger });
 
   // Handled from the start: workers deliver before the API listens, and a SIGTERM in between
   // must still finish their attempts rather than kill the process mid-delivery.
@@ -52,7 +52,7 @@ async function main(): Promise<void> {
       .then(
         () => process.exit(0),
         (err) => {
-          process.stderr.write(`hookgate: shutdown failed: ${String(err)}\n`);
+          logger.fatal({ err }, "shutdown failed");
           process.exit(1);
         },
       );

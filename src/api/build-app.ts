@@ -1,5 +1,5 @@
 import swagger from "@fastify/swagger";
-import Fastify, { type FastifyInstance } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import {
   jsonSchemaTransform,
   jsonSchemaTransformObject,
@@ -36,18 +36,14 @@ import { targetsApi } from "./targets-api.ts";
 import { versionsApi } from "./versions-api.ts";
 
 export interface BuildAppOptions {
-  logger?: boolean | { level: string };
+  /** The process's logger (src/shared/logger.ts, which redacts credentials); none: nothing logged. */
+  logger?: FastifyBaseLogger;
 }
 
 function baseApp(deps: ApiDeps, options: BuildAppOptions) {
   const app = Fastify({
     bodyLimit: deps.config.HOOKGATE_MAX_BODY_BYTES,
-    logger: options.logger
-      ? {
-          ...(typeof options.logger === "object" ? options.logger : {}),
-          redact: { paths: ["req.headers.authorization", "req.headers.cookie"], censor: "[redacted]" },
-        }
-      : false,
+    ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     genReqId: () => crypto.randomUUID(),
     requestIdHeader: false,
     frameworkErrors,

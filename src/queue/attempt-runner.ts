@@ -22,6 +22,7 @@ import {
 import type { AttemptRecord, DeliveryStatus } from "../delivery-log/index.ts";
 import type { OwnEvents } from "../own-events/index.ts";
 import type { Route, RouteStore } from "../routing/index.ts";
+import type { ErrorReport } from "../shared/logger.ts";
 import type { DeferReason } from "./defer-reason.ts";
 import { Semaphore } from "./semaphore.ts";
 import { TargetGate } from "./target-gate.ts";
@@ -92,6 +93,8 @@ export interface AttemptRunnerOptions {
   onAttempt?: (report: AttemptReport) => void;
   /** Hookgate's own events: a breaker opened or closed, a pause a target asked for. */
   ownEvents?: Pick<OwnEvents, "breakerChanged" | "targetPaused">;
+  /** Errors of work no caller waits for (a send's registration that could not be removed). */
+  onError?: ErrorReport;
 }
 
 /** An answer slower than this takes the target off the direct path for a while. */
@@ -184,7 +187,9 @@ export class AttemptRunner {
         } finally {
           // Not awaited: the answer is what matters now; a registration that could not be
           // removed (Redis away) ends by its deadline, which is all a delete waits for.
-          this.#o.routes.endSend(subject.routeId, send).catch(() => {});
+          this.#o.routes
+            .endSend(subject.routeId, send)
+            .catch((err) => this.#o.onError?.(err, { routeId: subject.routeId, deliveryId: subject.id }));
         }
       } finally {
         this.#slots.release();

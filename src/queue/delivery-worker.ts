@@ -2,6 +2,7 @@ import { DelayedError, type Job, UnrecoverableError, Worker } from "bullmq";
 import type { Delivery, DeliveryLog } from "../delivery-log/index.ts";
 import type { OwnEvents } from "../own-events/index.ts";
 import type { RouteStore, RouteTable } from "../routing/index.ts";
+import type { ErrorReport } from "../shared/logger.ts";
 import { DELIVERY_QUEUE } from "../shared/redis-keys.ts";
 import type { AttemptRunner } from "./attempt-runner.ts";
 import type { DeferReason } from "./defer-reason.ts";
@@ -57,6 +58,8 @@ export interface DeliveryWorkerOptions {
   onDeferred?: (reason: DeferReason) => void;
   /** Hookgate's own events: a delivery failed for good. */
   ownEvents?: Pick<OwnEvents, "deliveryFailed">;
+  /** Errors no job answers for: BullMQ's (its connections, a lost lock), the FIFO lane sweep. */
+  onError?: ErrorReport;
 }
 
 /**
@@ -85,10 +88,12 @@ export class DeliveryWorker {
         backoffStrategy: (_attemptsMade, _type, err) => (err instanceof RetryLaterError ? err.delayMs : 0),
       },
     });
-    // Failures are expected outcomes recorded in the delivery log; keep them out of stderr.
-    this.worker.on("error", () => {});
+    // A delivery's failure is recorded in the delivery log, not here: "error" is BullMQ's own
+    // trouble (Redis away, a lock lost), which an operator needs to see.
+    const report: ErrorReport = options.onError ?? (() => {});
+    this.worker.on("error", (err) => report(err, { queue: DELIVERY_QUEUE }));
     this.#sweeper = setInterval(() => {
-      options.scheduler.sweepLanes().catch(() => {});
+      options.scheduler.sweepLanes().catch((err) => report(err, { task: "sweep FIFO lanes" }));
     }, LANE_SWEEP_MS);
     this.#sweeper.unref();
   }
