@@ -6,6 +6,7 @@ export {
   rotateRouteSecret,
   type SecretRotation,
 } from "./route-build.ts";
+export { changedFields, rollbackRoute } from "./route-history.ts";
 export {
   candidateRoutes,
   type EventKeys,
@@ -31,7 +32,6 @@ export {
   TargetSchema,
   toRouteOut,
 } from "./route-schema.ts";
-export { changedFields, rollbackRoute } from "./route-history.ts";
 export { type RouteState, routeStateOf } from "./route-state.ts";
 export { type ChangedBy, RouteStore, type RouteVersion, VERSIONS_KEPT } from "./route-store.ts";
 export { RouteTable } from "./route-table.ts";
