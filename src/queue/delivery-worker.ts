@@ -1,4 +1,5 @@
 import { DelayedError, type Job, UnrecoverableError, Worker } from "bullmq";
+import { Redis, type RedisOptions } from "ioredis";
 import type { Delivery, DeliveryLog } from "../delivery-log/index.ts";
 import type { OwnEvents } from "../own-events/index.ts";
 import type { RouteStore, RouteTable } from "../routing/index.ts";
@@ -72,11 +73,14 @@ export class DeliveryWorker {
   readonly #sweeper: NodeJS.Timeout;
   /** Jobs being run here: close waits for them. */
   readonly #active = new Set<Promise<void>>();
+  readonly #connection: WorkerConnection;
 
   constructor(options: DeliveryWorkerOptions) {
     this.#o = options;
+    // BullMQ's blocking reads need maxRetriesPerRequest null.
+    this.#connection = new WorkerConnection(options.redisUrl, { maxRetriesPerRequest: null });
     this.worker = new Worker(DELIVERY_QUEUE, (job, token) => this.#run(job, token), {
-      connection: { url: options.redisUrl, maxRetriesPerRequest: null },
+      connection: this.#connection,
       prefix: options.prefix,
       // A job may hold up to MAX_BUNDLE deliveries; the attempts themselves are capped by the runner's slots,
       // and a job waiting on a slow target's deliveries must not keep the others from being read.
@@ -259,7 +263,7 @@ export class DeliveryWorker {
     clearInterval(this.#sweeper);
     // BullMQ's close waits forever on a connection caught between reconnect attempts, as after a
     // Redis restart (taskforcesh/bullmq#4656): let its connections come back first, briefly.
-    await untilConnected(this.worker, CLOSE_GRACE_MS);
+    await untilConnected(this.#connection, CLOSE_GRACE_MS);
     const closing = this.worker.close();
     // Our jobs finishing is what matters: once they have, close gets a moment more, then the
     // process goes on without it.
@@ -268,29 +272,36 @@ export class DeliveryWorker {
       await new Promise((r) => setTimeout(r, CLOSE_GRACE_MS).unref());
     })();
     const closed = await Promise.race([closing.then(() => true), ours.then(() => false)]);
-    if (!closed) await stopReconnecting(this.worker);
-  }
-}
-
-type RawClients = Record<string, { _client?: { status: string; disconnect(): void } } | undefined>;
-const CONNECTIONS = ["blockingConnection", "connection"];
-
-/** Waits until the worker's ioredis clients (BullMQ keeps them private) are ready, or `ms`. */
-async function untilConnected(worker: Worker, ms: number): Promise<void> {
-  const inner = worker as unknown as RawClients;
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    const statuses = CONNECTIONS.map((name) => inner[name]?._client?.status ?? "ready");
-    if (statuses.every((s) => s === "ready" || s === "end")) return;
-    await new Promise((r) => setTimeout(r, 50));
+    // The main client is ours (BullMQ leaves a given connection open); a close that did not
+    // finish leaves the blocking one retrying, and the process alive, forever: both end here.
+    for (const client of closed ? [this.#connection] : this.#connection.clients) client.disconnect();
   }
 }
 
 /**
- * Ends the reconnect attempts of a worker whose close did not finish: its two ioredis clients
- * (BullMQ keeps them private) otherwise keep retrying, and the process alive, forever.
+ * The worker's Redis clients, made by Hookgate rather than inside BullMQ so that close can see
+ * whether they are connected and end them: the main one is this instance, and the blocking one
+ * BullMQ makes from it with `duplicate()`, which is kept here too.
  */
-async function stopReconnecting(worker: Worker): Promise<void> {
-  const inner = worker as unknown as RawClients;
-  for (const name of CONNECTIONS) inner[name]?._client?.disconnect();
+class WorkerConnection extends Redis {
+  readonly #duplicates: Redis[] = [];
+
+  override duplicate(override?: Partial<RedisOptions>): Redis {
+    const client = super.duplicate(override);
+    this.#duplicates.push(client);
+    return client;
+  }
+
+  get clients(): Redis[] {
+    return [this, ...this.#duplicates];
+  }
+}
+
+/** Waits until the worker's clients are ready (or ended), or `ms`. */
+async function untilConnected(connection: WorkerConnection, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (connection.clients.every((c) => c.status === "ready" || c.status === "end")) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
