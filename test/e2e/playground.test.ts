@@ -245,4 +245,63 @@ describe("playground page", () => {
     assert.deepEqual(pageErrors, []);
     await page.close();
   });
+
+  it("lists a route's versions, diffs a filter against the current one and rolls back", async () => {
+    assert.ok(context);
+    const page = await context.newPage();
+    const pageErrors: string[] = [];
+    page.on("pageerror", (err) => pageErrors.push(err.message));
+    const dialogs: string[] = [];
+    page.on("dialog", (dialog) => {
+      dialogs.push(dialog.message());
+      void dialog.accept();
+    });
+    await page.goto(`${baseUrl}/playground/`);
+    await page.locator("body[data-ready=true]").waitFor();
+    await page.locator("#route").selectOption("");
+    assert.equal(await page.locator("#versions-toggle").isDisabled(), true, "a new route has no versions");
+
+    const first = 'export default (event) => event.type === "messageBounce";';
+    const second = 'export default (event) => event.type === "messageComplaint";';
+    await page.locator("#route-name").fill("bounces (versions)");
+    await page.locator("#route-target").fill(fx.sink.url("/bounces"));
+    await typeInto(page, "#filter-editor", first);
+    await page.locator("#save").click();
+    await page.locator("#status", { hasText: /^Created rte_/ }).waitFor();
+    const id = await page.locator("#route").inputValue();
+    await typeInto(page, "#filter-editor", second);
+    await page.locator("#save").click();
+    await page.locator("#status", { hasText: `Saved ${id} (version 2): filter` }).waitFor();
+
+    await page.locator("#versions-toggle").click();
+    const list = page.locator("#version-list");
+    await list.locator("button[data-version='1']").waitFor();
+    assert.match(
+      await text(list.locator("button[data-version='2']")),
+      /v2 \(current\) · .+ · admin · filter$/,
+    );
+    assert.match(await text(list.locator("button[data-version='1']")), /v1 · .+ · admin · created$/);
+    await list.locator("button[data-version='1']").click();
+    const filterDiff = page.locator("[data-testid=diff-filter]");
+    await filterDiff.locator(".diff-removed").waitFor();
+    assert.equal(await text(filterDiff.locator(".diff-removed")), `- ${first}`);
+    assert.equal(await text(filterDiff.locator(".diff-added")), `+ ${second}`);
+    assert.match(await text(page.locator("[data-testid=diff-map]")), /map unchanged/);
+    await shot(page, "6-versions-diff.png");
+
+    await page.locator("[data-testid=rollback]").click();
+    await page.locator("#status", { hasText: `Rolled ${id} back: now version 3` }).waitFor();
+    assert.deepEqual(dialogs, ["Roll bounces (versions) back to version 1? It is stored as a new version."]);
+    assert.equal(await text(page.locator("#filter-editor .cm-content")), first);
+    // The open panel follows the route: the rollback is the newest version.
+    await list.locator("button[data-version='3']", { hasText: "rollback to 1: filter" }).waitFor();
+    await shot(page, "7-rolled-back.png");
+    const { json: route } = await fx.gw.call("GET", `/v1/routes/${id}`);
+    assert.equal(route.version, 3);
+    assert.equal(route.filter, first);
+
+    assert.equal(fx.sink.requests.length, 0);
+    assert.deepEqual(pageErrors, []);
+    await page.close();
+  });
 });

@@ -54,8 +54,14 @@ describe("line diff", () => {
     const before = "a\na\nb\nc\na";
     const after = "a\nb\nb\na\nc";
     const diff = lineDiff(before, after);
-    assert.deepEqual(diff.filter((l) => l.kind !== "added").map((l) => l.text), linesOf(before));
-    assert.deepEqual(diff.filter((l) => l.kind !== "removed").map((l) => l.text), linesOf(after));
+    assert.deepEqual(
+      diff.filter((l) => l.kind !== "added").map((l) => l.text),
+      linesOf(before),
+    );
+    assert.deepEqual(
+      diff.filter((l) => l.kind !== "removed").map((l) => l.text),
+      linesOf(after),
+    );
     // The longest common subsequence is a, b, c (or a, b, a): 3 of 5 lines kept on each side.
     assert.equal(diff.filter((l) => l.kind === "same").length, 3);
   });

@@ -31,25 +31,32 @@ export function lineDiff(before: string | null, after: string | null): DiffLine[
   }
   const midA = a.slice(start, endA);
   const midB = b.slice(start, endB);
-  // lcs[i][j]: the longest common subsequence of midA[i..] and midB[j..].
-  const lcs = Array.from({ length: midA.length + 1 }, () => new Array<number>(midB.length + 1).fill(0));
+  // lcs(i, j): the longest common subsequence of midA[i..] and midB[j..], in one flat table.
+  const width = midB.length + 1;
+  const table = new Uint32Array((midA.length + 1) * width);
+  const lcs = (i: number, j: number): number => table[i * width + j] ?? 0;
   for (let i = midA.length - 1; i >= 0; i--) {
     for (let j = midB.length - 1; j >= 0; j--) {
-      lcs[i]![j] =
-        midA[i] === midB[j] ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!);
+      table[i * width + j] =
+        midA[i] === midB[j] ? lcs(i + 1, j + 1) + 1 : Math.max(lcs(i + 1, j), lcs(i, j + 1));
     }
   }
   const out: DiffLine[] = a.slice(0, start).map((text) => ({ kind: "same", text }));
   let i = 0;
   let j = 0;
   while (i < midA.length || j < midB.length) {
-    if (i < midA.length && j < midB.length && midA[i] === midB[j]) {
-      out.push({ kind: "same", text: midA[i++]! });
+    const left = midA[i];
+    const right = midB[j];
+    if (left !== undefined && left === right) {
+      out.push({ kind: "same", text: left });
+      i++;
       j++;
-    } else if (j >= midB.length || (i < midA.length && lcs[i + 1]![j]! >= lcs[i]![j + 1]!)) {
-      out.push({ kind: "removed", text: midA[i++]! });
+    } else if (left !== undefined && (right === undefined || lcs(i + 1, j) >= lcs(i, j + 1))) {
+      out.push({ kind: "removed", text: left });
+      i++;
     } else {
-      out.push({ kind: "added", text: midB[j++]! });
+      out.push({ kind: "added", text: right ?? "" });
+      j++;
     }
   }
   for (const text of a.slice(endA)) out.push({ kind: "same", text });

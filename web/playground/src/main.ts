@@ -24,6 +24,7 @@ import {
   templateFromForm,
 } from "./route-draft.ts";
 import { detailLines, type EditorName, problemOf } from "./server-problems.ts";
+import { versionsPanel } from "./versions-panel.ts";
 
 interface Sample {
   kind: string;
@@ -72,6 +73,18 @@ function status(text: string, tone: "ok" | "bad" | "info" = "info"): void {
   el.className = `status-${tone}`;
 }
 
+const versions = versionsPanel({
+  call: () => call,
+  onRolledBack: (route) => {
+    routes = routes.map((r) => (r.id === route.id ? route : r));
+    saved = route;
+    fillRouteSelect();
+    fillForm(formOfRoute(route));
+    status(`Rolled ${route.id} back: now version ${route.version}`, "ok");
+  },
+  onError: (err, what) => showApiError(err, what),
+});
+
 // ------------------------------------------------------------------------------------------------
 // The form
 
@@ -98,6 +111,7 @@ function fillForm(form: RouteForm): void {
   editors.map.setText(form.map ?? "");
   updateTemplateHint();
   saveButton.textContent = saved ? "Save changes" : "Create route";
+  versions.show(saved);
 }
 
 function updateTemplateHint(): void {
