@@ -127,6 +127,21 @@ const KIND_OF_STATUS: Record<EmailStatus, EventKind> = {
 /** Views read on the fly keep whole values: the presets cut (and report) what they show. */
 const WHOLE = { whole: true };
 
+/**
+ * An event's `email`. The stored view is bounded (a 10,000-character subject is kept as 500):
+ * when it is what the body gives, the body's whole values are shown instead, so the preset cuts
+ * them itself and reports it; a view that says otherwise than the body stands as it is.
+ */
+function eventView(root: JsonRecord, eventType: string | null, account: string | null) {
+  const stored = own(root, "email");
+  const kind = text(own(root, "sourceKind"));
+  const whole = emailViewOf(kind, own(root, "data"), eventType ?? "", account, WHOLE);
+  if (!isRecord(stored)) return whole;
+  const bounded = emailViewOf(kind, own(root, "data"), eventType ?? "", account);
+  const fromBody = JSON.stringify(bounded) === JSON.stringify(emailView(stored as RawView));
+  return fromBody && whole ? whole : emailView(stored as RawView, WHOLE);
+}
+
 export function summarizeEmailEvent(payload: unknown): EmailSummary {
   const root = isRecord(payload) ? payload : {};
   // A Hookgate event carries the source body in `data`; a map output is read as that body itself.
@@ -138,12 +153,9 @@ export function summarizeEmailEvent(payload: unknown): EmailSummary {
   const wrapped = isRecord(inner) && (text(own(outer, "event")) ?? text(own(outer, "type"))) !== null;
   const data = wrapped ? (inner as JsonRecord) : outer;
   const account = line(isEvent ? (own(root, "account") ?? own(outer, "account")) : own(outer, "account"));
-  const stored = isEvent ? own(root, "email") : undefined;
-  const view = isRecord(stored)
-    ? emailView(stored as RawView, WHOLE)
-    : isEvent
-      ? emailViewOf(text(own(root, "sourceKind")), own(root, "data"), eventType ?? "", account, WHOLE)
-      : emailViewOf(null, data, eventType ?? "", account, WHOLE);
+  const view = isEvent
+    ? eventView(root, eventType, account)
+    : emailViewOf(null, data, eventType ?? "", account, WHOLE);
   const subject = view?.subject ?? null;
   const to = (view?.to ?? []).map(formatAddress);
   if (to.length === 0 && view?.recipient) to.push(view.recipient);
