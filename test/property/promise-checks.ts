@@ -74,7 +74,14 @@ export async function checkPromise(
           "held-deliveries",
           `r${route.n} was switched off at the post of ${e.id}: no held delivery (${what(e)})`,
         );
-      } else if (!enabledNow.has(routeId) && d.status !== "held" && !walkFailed(d)) {
+      } else if (
+        !enabledNow.has(routeId) &&
+        d.status !== "held" &&
+        !walkFailed(d) &&
+        // Turned on after the post, its held ones were released (and may have been sent) before it
+        // was turned off again.
+        !(route.enabledAt !== null && route.enabledAt > e.sentAt)
+      ) {
         add("held-deliveries", `r${route.n} is still off but ${d.id} (${e.id}) is ${d.status}, not held`);
       }
     }
@@ -307,7 +314,7 @@ function expectedBody(dry: DryRunBody, e: ModelEvent, sentBody: string): string 
       return { problem: `receivedAt ${sent} is outside the ingest request of ${e.id}` };
     body = body.split(dry.receivedAt).join(sent);
   }
-  const source = e.input.source;
-  if (source) body = body.split(`"source":"${source}",`).join(`"source":"${source}","sourceKind":"generic",`);
+  // The dry-run's event was posted to the API ("api"); the stored one came through a generic source.
+  if (e.input.source) body = body.split(`"sourceKind":"api",`).join(`"sourceKind":"generic",`);
   return body;
 }

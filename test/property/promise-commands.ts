@@ -70,6 +70,7 @@ class CreateRoute implements Cmd {
       enabled: true,
       versions: new Map([[res.json.version as number, def]]),
       deletedAt: null,
+      enabledAt: null,
     });
   }
   toString() {
@@ -153,6 +154,8 @@ class SetEnabled implements Cmd {
     await r.untilWalked("before a route is switched");
     const route = pick(m, this.i);
     this.label = `r${route.n}`;
+    // Turning it on releases what it held, from the moment the request is made.
+    if (this.enabled) route.enabledAt = Date.now();
     const res = await r.call("PATCH", `/v1/routes/${route.id}`, { enabled: this.enabled });
     if (res.status !== 200) fail(`${this.enabled ? "enable" : "disable"} ${this.label}`, res);
     route.enabled = this.enabled;

@@ -84,6 +84,8 @@ export interface ModelRoute {
   versions: Map<number, RouteDefinition>;
   /** Date.now() when the 204 of its DELETE was read. */
   deletedAt: number | null;
+  /** Date.now() when the test last turned it on (its held deliveries were released then). */
+  enabledAt: number | null;
 }
 
 /** What the model requires of one route for one accepted event. */
