@@ -5,21 +5,20 @@
  */
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
+import type { BrowserContext, Locator, Page } from "playwright-core";
 import { PLAYGROUND_DIR } from "../../src/api/playground-api.ts";
-import { CHROMIUM, CHROMIUM_MISSING } from "../helpers/chromium.ts";
+import { CHROMIUM, CHROMIUM_MISSING, openBrowser } from "../helpers/chromium.ts";
 import { useGateway } from "../helpers/fixture.ts";
 
 const ARTIFACTS = new URL("../../test-artifacts/playground/", import.meta.url);
 
 const fx = useGateway();
 let baseUrl = "";
-let profile = "";
+let browser: Awaited<ReturnType<typeof openBrowser>> | undefined;
 let context: BrowserContext | undefined;
 
 const basic = (password: string) => `Basic ${Buffer.from(`admin:${password}`).toString("base64")}`;
@@ -43,27 +42,12 @@ describe("playground page", () => {
     await fx.gw.app.listen({ host: "127.0.0.1", port: 0 });
     baseUrl = `http://127.0.0.1:${(fx.gw.app.server.address() as AddressInfo).port}`;
     await mkdir(ARTIFACTS, { recursive: true });
-    profile = await mkdtemp(join(tmpdir(), "hookgate-chromium-"));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-      httpCredentials: { username: "admin", password: fx.gw.token },
-      viewport: { width: 1440, height: 1100 },
-    });
+    browser = await openBrowser(fx.gw.token);
+    context = browser.context;
   });
 
   after(async () => {
-    await context?.close();
-    if (profile) await rm(profile, { recursive: true, force: true });
+    await browser?.close();
   });
 
   it("asks browsers for the admin token as HTTP Basic and keeps /v1 on bearer tokens", async () => {
