@@ -147,6 +147,7 @@ export const dryRunApi =
         const walks = await walkEvent(routes, event, deps.sandbox, {
           includeDisabled: Boolean(routeId || unsaved),
           reportSkipped: true,
+          timeEachStep: true,
         });
         const results = walks.map((w) => {
           const { route } = w.route;

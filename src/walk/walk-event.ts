@@ -53,6 +53,12 @@ export interface WalkOptions {
    * A held route takes no part in `stop`: while it is off, the routes after it see the event.
    */
   holdDisabled?: boolean;
+  /**
+   * Run a route's filter and map as two crossings, so each step's durationMs is its own host
+   * measure (the dry-run shows them). Delivery runs both in one crossing, which is cheaper; its
+   * step times are then one measure split by the isolate's millisecond clock.
+   */
+  timeEachStep?: boolean;
 }
 
 function stepError(step: StepResult | null, which: string): WalkError | null {
@@ -61,14 +67,37 @@ function stepError(step: StepResult | null, which: string): WalkError | null {
   return { code, message: `${which}: ${step.error?.message ?? "failed"}` };
 }
 
-async function walkRoute(route: CompiledRoute, event: HookgateEvent, sandbox: Sandbox): Promise<RouteWalk> {
-  const base = { route, fired: false, filter: null, map: null, rendered: null, error: null };
+async function runSteps(
+  route: CompiledRoute,
+  event: HookgateEvent,
+  sandbox: Sandbox,
+  timeEachStep: boolean,
+): Promise<RouteRun> {
   const { filter, map } = route.route;
-  let run: RouteRun = { filter: null, map: null };
-  if (filter || map) {
-    const limits = route.route.limits ?? undefined;
-    run = await sandbox.runRoute({ key: route.key, filter, map, ...(limits ? { limits } : {}) }, event);
-  }
+  if (!filter && !map) return { filter: null, map: null };
+  const limits = route.route.limits ?? undefined;
+  const fns = (key: string, f: string | null, m: string | null) => ({
+    key,
+    filter: f,
+    map: m,
+    ...(limits ? { limits } : {}),
+  });
+  if (!timeEachStep || !filter || !map) return sandbox.runRoute(fns(route.key, filter, map), event);
+  // Each step compiled under a key of its own (a key names one compiled set of functions).
+  const first = await sandbox.runRoute(fns(`${route.key}#filter`, filter, null), event);
+  if (!first.filter?.ok || first.filter.value !== true) return { filter: first.filter, map: null };
+  const second = await sandbox.runRoute(fns(`${route.key}#map`, null, map), event);
+  return { filter: first.filter, map: second.map };
+}
+
+async function walkRoute(
+  route: CompiledRoute,
+  event: HookgateEvent,
+  sandbox: Sandbox,
+  timeEachStep = false,
+): Promise<RouteWalk> {
+  const base = { route, fired: false, filter: null, map: null, rendered: null, error: null };
+  const run = await runSteps(route, event, sandbox, timeEachStep);
   const error = stepError(run.filter, "filter") ?? stepError(run.map, "map");
   if (error) return { ...base, skipped: null, ...run, error };
   if (run.filter && run.filter.value !== true) return { ...base, skipped: null, ...run };
@@ -111,8 +140,9 @@ export async function walkEvent(
       if (!route.matchesSource(event)) return skip("source not matched");
       // Hookgate's news of this route's (or its target's) trouble: never fed back to it.
       if (aboutRoute(event, route.route)) return skip("about this route");
-      if (held) return walkRoute(route, event, sandbox).then((w) => ({ ...w, held: true }));
-      return walkRoute(route, event, sandbox);
+      const timeEachStep = options.timeEachStep === true;
+      if (held) return walkRoute(route, event, sandbox, timeEachStep).then((w) => ({ ...w, held: true }));
+      return walkRoute(route, event, sandbox, timeEachStep);
     }),
   );
   const stopAt = walks.findIndex((w) => w.fired && !w.held && w.route.route.stop);

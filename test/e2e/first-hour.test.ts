@@ -188,4 +188,23 @@ describe("the first hour", () => {
     assert.ok(full.error.message.endsWith(attempt.errorMessage), full.error.message);
     await fx.gw.call("DELETE", `/v1/routes/${created.json.id}`);
   });
+
+  it("the dry-run times filter and map each on its own, not one measure split in two", async () => {
+    // The filter takes at least 60 ms of wall time by its own clock, and its step says so; the
+    // map runs in a crossing of its own (no timing bound is asserted for it: a busy host may be slow).
+    const route = {
+      name: "timed",
+      filter: "export default () => { const t = Date.now(); while (Date.now() - t < 60) {} return true; }",
+      map: "export default (e) => ({ id: e.id })",
+      target: { url: fx.sink.url(), signing: { scheme: "none" } },
+      limits: { timeoutMs: 5000 },
+    };
+    const res = await fx.gw.call("POST", "/v1/dry-run", { route, event: { type: "t", data: {} } });
+    assert.equal(res.status, 200, JSON.stringify(res.json));
+    const [result] = res.json.results;
+    assert.equal(result.fired, true);
+    assert.ok(result.filter.durationMs >= 60, `filter ${result.filter.durationMs} ms`);
+    assert.deepEqual(result.map.output, { id: res.json.event.id });
+    assert.equal(typeof result.map.durationMs, "number");
+  });
 });
