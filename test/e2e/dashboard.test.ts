@@ -173,7 +173,15 @@ describe("dashboard page", () => {
     await page.locator("#f-status").selectOption("failed");
     await page.locator("#delivery-filters button[type=submit]").click();
     const rows = page.locator("#deliveries tbody tr");
-    await page.locator("#deliveries tbody tr[data-status=failed]").nth(2).waitFor();
+    // The filtered table replaces the unfiltered one (which has these three rows among others):
+    // wait until only failed rows are left.
+    await waitUntil(
+      async () =>
+        (await rows.count()) > 0 &&
+        (await page.locator("#deliveries tbody tr:not([data-status=failed])").count()) === 0,
+      15_000,
+      "the filtered deliveries table",
+    );
     assert.equal(await rows.count(), 3);
     assert.equal(await page.locator(`#deliveries tbody tr:not([data-route-id="${failing}"])`).count(), 0);
     assert.equal(await rows.first().locator("td").nth(2).textContent(), "slack (failing)");
