@@ -243,13 +243,25 @@ function cachedTemplate(
   return template;
 }
 
-/** Renders `source` against `payload`; throws TemplateRenderError. */
+/**
+ * A render stopped by a work budget smaller than RENDER_WORK_BUDGET: not the template's fault, the
+ * caller asked for a cheap render and must render again with the whole budget (off the main thread).
+ */
+export class RenderTooBigForBudget extends Error {
+  override name = "RenderTooBigForBudget";
+}
+
+/**
+ * Renders `source` against `payload`; throws TemplateRenderError, or RenderTooBigForBudget when
+ * `workBudget` (below RENDER_WORK_BUDGET) runs out.
+ */
 export function renderTemplate(
   kind: string,
   dialect: Dialect,
   source: string,
   payload: unknown,
   cacheKey: string,
+  workBudget: number = RENDER_WORK_BUDGET,
 ): string {
   let template: Handlebars.TemplateDelegate;
   try {
@@ -260,8 +272,11 @@ export function renderTemplate(
   }
   let out: string;
   try {
-    out = withRenderBudget(RENDER_WORK_BUDGET, () => template(payload, RUNTIME_OPTIONS));
+    out = withRenderBudget(workBudget, () => template(payload, RUNTIME_OPTIONS));
   } catch (error) {
+    if (error instanceof RenderBudgetExceeded && workBudget < RENDER_WORK_BUDGET) {
+      throw new RenderTooBigForBudget(`more than ${workBudget} units`);
+    }
     if (error instanceof RenderBudgetExceeded) {
       throw new TemplateRenderError(
         kind,

@@ -13,7 +13,13 @@ import { checkDiscordMessage, fitDiscordMessage, isDiscordMessage } from "./disc
 import { buildDiscordPreset } from "./discord-preset.ts";
 import { type EmailSummary, summarizeEmailEvent } from "./email-summary.ts";
 import { TemplateRenderError, TemplateSyntaxError } from "./errors.ts";
-import { compileTemplate, type Dialect, MAX_OUTPUT_BYTES, renderTemplate } from "./handlebars-env.ts";
+import {
+  compileTemplate,
+  type Dialect,
+  MAX_OUTPUT_BYTES,
+  RENDER_WORK_BUDGET,
+  renderTemplate,
+} from "./handlebars-env.ts";
 import { cloneJson, isRecord, type JsonRecord } from "./json-value.ts";
 import { isOwnEventPayload, summarizeOwnEvent } from "./own-event-summary.ts";
 import { checkSlackMessage, fitSlackMessage, isSlackMessage } from "./slack-limits.ts";
@@ -39,10 +45,15 @@ export function checkTemplate(template: Template): void {
   compileTemplate(template.kind, dialectOf(template.kind), template.body);
 }
 
+/**
+ * `workBudget` below RENDER_WORK_BUDGET asks for a cheap render: past it, RenderTooBigForBudget is
+ * thrown instead of a render error (see contained-render.ts).
+ */
 export function renderBody(
   template: Template | undefined | null,
   payload: unknown,
   cacheKey: string,
+  workBudget: number = RENDER_WORK_BUDGET,
 ): RenderedBody {
   if (!template) {
     // The payload as it is: its size was bounded when the event was accepted and by the map.
@@ -50,26 +61,31 @@ export function renderBody(
   }
   switch (template.kind) {
     case "json": {
-      const body = renderTemplate("json", "json", template.body, payload, cacheKey);
+      const body = renderTemplate("json", "json", template.body, payload, cacheKey, workBudget);
       parseRendered("json", body);
       return { body, contentType: JSON_CONTENT_TYPE, truncations: [] };
     }
     case "text": {
-      const body = renderTemplate("text", "text", template.body, payload, cacheKey);
+      const body = renderTemplate("text", "text", template.body, payload, cacheKey, workBudget);
       return { body, contentType: template.contentType ?? DEFAULT_TEXT_CONTENT_TYPE, truncations: [] };
     }
     case "slack":
-      return renderSlack(template.body, payload, cacheKey);
+      return renderSlack(template.body, payload, cacheKey, workBudget);
     case "discord":
-      return renderDiscord(template.body, template.allowMentions === true, payload, cacheKey);
+      return renderDiscord(template.body, template.allowMentions === true, payload, cacheKey, workBudget);
   }
 }
 
-function renderSlack(body: string | undefined, payload: unknown, cacheKey: string): RenderedBody {
+function renderSlack(
+  body: string | undefined,
+  payload: unknown,
+  cacheKey: string,
+  workBudget: number,
+): RenderedBody {
   let message: JsonRecord;
   let truncations: Truncation[] = [];
   if (body !== undefined) {
-    message = renderedMessage("slack", renderTemplate("slack", "json", body, payload, cacheKey));
+    message = renderedMessage("slack", renderTemplate("slack", "json", body, payload, cacheKey, workBudget));
   } else if (isSlackMessage(payload)) {
     message = cloneJson(payload);
   } else {
@@ -90,13 +106,17 @@ function renderDiscord(
   allowMentions: boolean,
   payload: unknown,
   cacheKey: string,
+  workBudget: number,
 ): RenderedBody {
   let message: JsonRecord;
   let truncations: Truncation[] = [];
   // Mentions are the route author's to allow; preset text comes from the email, so it never may.
   let mentions = allowMentions;
   if (body !== undefined) {
-    message = renderedMessage("discord", renderTemplate("discord", "json", body, payload, cacheKey));
+    message = renderedMessage(
+      "discord",
+      renderTemplate("discord", "json", body, payload, cacheKey, workBudget),
+    );
   } else if (isDiscordMessage(payload)) {
     message = cloneJson(payload);
   } else {

@@ -5,7 +5,7 @@ import { aboutRoute } from "../own-events/own-event-rules.ts";
 import { batchBody } from "../queue/batch-buffer.ts";
 import { type CompiledRoute, candidateRoutes, routeStateOf } from "../routing/index.ts";
 import type { RouteRun, Sandbox, StepResult } from "../sandbox/index.ts";
-import { type RenderedBody, renderBody } from "../templates/index.ts";
+import { type RenderedBody, renderContained } from "../templates/index.ts";
 
 /*
  * The walk of one event over the ordered routes: glob match → filter → map → template.
@@ -103,7 +103,7 @@ async function walkRoute(
   if (run.filter && run.filter.value !== true) return { ...base, skipped: null, ...run };
   const payload = run.map ? run.map.value : event;
   try {
-    const rendered = renderBody(route.route.template, payload, route.key);
+    const rendered = await renderContained(route.route.template, payload, route.key);
     return { ...base, skipped: null, ...run, fired: true, rendered };
   } catch (err) {
     const e = err as { code?: string; message?: string };
