@@ -10,7 +10,7 @@
  * that runs user code). `v` is present only when the map succeeded. A runtime failure answers
  * `{"x":<message>}` instead, which has no head.
  *
- * Pure functions; shared by run-route.ts (inline) and process-sandbox.ts (the gateway's side).
+ * Pure functions; shared by route-isolate.ts (inline) and process-sandbox.ts (the gateway's side).
  */
 import { isErrorCode } from "./protocol.ts";
 import type { RouteRun, SandboxErrorCode, StepError, StepResult } from "./types.ts";

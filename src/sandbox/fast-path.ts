@@ -1,7 +1,7 @@
 /**
  * Whether a route version's calls run on the host thread (applySync: the fast path) or on its
  * isolate's own thread: pure decisions, one FastPath per isolate, fed with each run's measures.
- * See "Execution mode" in run-route.ts.
+ * See "Execution mode" in route-isolate.ts.
  *
  * A key takes the fast path after PROMOTE_AFTER × 2^backoffs runs in a row that took at most
  * SLOW_MS. A slower run on the fast path sends it back with one more backoff (up to

@@ -168,3 +168,8 @@ function checker(): ivm.Isolate {
   checkerUses++;
   return checkerIsolate;
 }
+
+/** The source if it holds anything but whitespace; a blank function is no function. */
+export function present(source: string | null | undefined): string | null {
+  return typeof source === "string" && /\S/.test(source) ? source : null;
+}

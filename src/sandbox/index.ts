@@ -1,4 +1,4 @@
-/** Run user-supplied filter and map functions in isolated-vm. See run-route.ts for the contract. */
+/** Run user-supplied filter and map functions in isolated-vm. See route-isolate.ts for the contract. */
 export { checkFunctionSource, prepareFunctionSource } from "./function-source.ts";
 export { createSandbox, Sandbox, type SandboxModeOptions } from "./sandbox.ts";
 export type {

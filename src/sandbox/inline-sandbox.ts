@@ -2,7 +2,7 @@
  * InlineSandbox: the pool of route isolates in the current process (one per route version key),
  * LRU-evicted beyond maxIsolates, rebuilt transparently after a timeout or out-of-memory. The
  * `inline` mode of Sandbox runs it in the gateway's own process; the `process` mode runs it in a
- * child process (sandbox-process.ts). See sandbox.ts for where secrets live, run-route.ts for the
+ * child process (sandbox-child.ts). See sandbox.ts for where secrets live, route-isolate.ts for the
  * contract of a single run and isolate-runtime.ts for what user code can see.
  *
  * Process-wide side effect: the first isolate created installs a process "exit" hook that runs
@@ -10,7 +10,9 @@
  */
 import type { RawRun } from "./envelope.ts";
 import type { BackoffStore } from "./fast-path.ts";
-import { RETRY, RouteIsolate, type RouteLimits } from "./run-route.ts";
+import { present } from "./function-source.ts";
+import { type RouteLimits, resolveOptions, routeLimits } from "./limits.ts";
+import { RETRY, RouteIsolate } from "./route-isolate.ts";
 import type {
   RouteFunctions,
   RouteLimitsIn,
@@ -30,7 +32,7 @@ export class InlineSandbox {
   #clock = 0;
   /** Replaced by new code under the same key while still running: disposed when idle. */
   readonly #retired = new Set<RouteIsolate>();
-  /** Backoffs of keys whose host-thread fast path went wrong (see run-route.ts), kept across
+  /** Backoffs of keys whose host-thread fast path went wrong (see route-isolate.ts), kept across
    * rebuilds of their isolates (bounded: oldest forgotten first). */
   readonly #backoffs = new Map<string, number>();
   readonly #backoffStore: BackoffStore = {
@@ -57,7 +59,7 @@ export class InlineSandbox {
 
   /**
    * Run the route's filter, then (if it passed) its map, on one event given as its JSON. Never
-   * rejects for user-code failures (see run-route.ts for the contract of one run).
+   * rejects for user-code failures (see route-isolate.ts for the contract of one run).
    */
   run(fns: RouteFunctions, json: string): Promise<RouteRun> {
     return this.#run(fns, json, false) as Promise<RouteRun>;
@@ -206,43 +208,3 @@ export class InlineSandbox {
 }
 
 /** The pool's limits from the options, validated (RangeError on a bad value). */
-export function resolveOptions(options: SandboxOptions): { limits: RouteLimits; maxIsolates: number } {
-  const { timeoutMs, memoryLimitMb } = options;
-  if (!(Number.isFinite(timeoutMs) && timeoutMs > 0))
-    throw new RangeError("timeoutMs must be a positive number");
-  if (!(memoryLimitMb > 0)) throw new RangeError("memoryLimitMb must be a positive number");
-  return {
-    limits: {
-      timeoutMs,
-      memoryLimitMb: Math.max(8, Math.ceil(memoryLimitMb)),
-      maxConcurrent: positiveInt(options.maxConcurrentPerIsolate, 16, "maxConcurrentPerIsolate"),
-      maxOutputBytes: positiveInt(options.maxOutputBytes, 1024 * 1024, "maxOutputBytes"),
-    },
-    maxIsolates: positiveInt(options.maxIsolates, 1000, "maxIsolates"),
-  };
-}
-
-/** A route's limits clamped to the pool's (the caps); the shared object when unchanged. */
-export function routeLimits(caps: RouteLimits, wanted: RouteLimitsIn | undefined): RouteLimits {
-  if (wanted === undefined) return caps;
-  const timeoutMs = clamp(wanted.timeoutMs, 1, caps.timeoutMs);
-  const memoryLimitMb = Math.ceil(clamp(wanted.memoryLimitMb, 8, caps.memoryLimitMb));
-  if (timeoutMs === caps.timeoutMs && memoryLimitMb === caps.memoryLimitMb) return caps;
-  return { ...caps, timeoutMs, memoryLimitMb };
-}
-
-/** value within [min, max]; max when value is absent, not finite or not positive. */
-function clamp(value: number | undefined, min: number, max: number): number {
-  if (value === undefined || !Number.isFinite(value) || value <= 0) return max;
-  return Math.min(max, Math.max(min, value));
-}
-
-export function present(source: string | null | undefined): string | null {
-  return typeof source === "string" && /\S/.test(source) ? source : null;
-}
-
-function positiveInt(value: number | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback;
-  if (!(Number.isInteger(value) && value > 0)) throw new RangeError(`${name} must be a positive integer`);
-  return value;
-}

@@ -1,7 +1,7 @@
 /**
  * The code that runs INSIDE each route isolate, before any user code.
  *
- * `isolateRuntime` is never called in the host: run-route.ts sends `isolateRuntime.toString()`
+ * `isolateRuntime` is never called in the host: route-isolate.ts sends `isolateRuntime.toString()`
  * into a fresh context (as strict-mode script) and calls it there once. It must therefore be
  * self-contained: no imports, no references to anything outside its own body, and only
  * type annotations that Node's type stripping erases.
@@ -37,7 +37,7 @@
  *   or, if user code returned a promise, as a promise of it; with hold, that promise is kept for
  *   collect(slot) and run returns "held" (so the host's synchronous fast path gets a plain string
  *   back in the common case).
- * - runMany(slots, jsons, runMap): run(..., hold = true) for a batch (see run-route.ts, Batching).
+ * - runMany(slots, jsons, runMap): run(..., hold = true) for a batch (see route-isolate.ts, Batching).
  *
  * Progress is published for the host's deadline watchdog in a SharedArrayBuffer:
  * phase[slot] = 1 filter running, 2 map running, 3 done; starts[2*slot] / starts[2*slot+1] =
@@ -159,7 +159,7 @@ export function isolateRuntime(shared: SharedArrayBuffer, configJson: string, li
   // without `new`, subclasses included, and Segmenter#segment) is charged offHeapCostKiB; past
   // the budget (the route's memory limit) making one throws, the step fails with
   // HG_ERR_SANDBOX_MEMORY, and the host recycles the isolate once half the budget is charged
-  // (run-route.ts). ArrayBuffers need none of this: isolated-vm counts them in the heap limit.
+  // (route-isolate.ts). ArrayBuffers need none of this: isolated-vm counts them in the heap limit.
   let offHeapOver = false;
   const chargeOffHeap = (): void => {
     const next = (offHeap[0] ?? 0) + config.offHeapCostKiB;

@@ -2,7 +2,7 @@
  * The `hookgate` standard library that route functions see as a frozen global (typed for editors
  * in functions/hookgate.d.ts).
  *
- * Like isolate-runtime.ts, `hookgateLibrary` is never called in the host: run-route.ts sends its
+ * Like isolate-runtime.ts, `hookgateLibrary` is never called in the host: route-isolate.ts sends its
  * source into each isolate, where the runtime calls it once and installs the result as
  * `globalThis.hookgate` before deep-freezing the globals. So it must be self-contained (no
  * imports, nothing from outside its body) and pure: string and object manipulation only, no

@@ -1,6 +1,6 @@
 /**
  * ProcessSandbox: the host side of Sandbox's `process` mode. The isolates live in one child
- * process (sandbox-process.ts) started with an environment holding nothing but PATH; this side
+ * process (sandbox-child.ts) started with an environment holding nothing but PATH; this side
  * holds the calls in flight and supervises the child.
  *
  * - Stream: host and child talk over a socket pair on the child's fd 3, in records of UTF-8
@@ -29,7 +29,7 @@
  *   used MARGIN_MS of CPU since it was last heard from (read from /proc: watchdog.ts says why a
  *   child starved of CPU on a busy machine must not count). Then the host kills it (SIGKILL),
  *   fails the calls in flight with HG_ERR_SANDBOX_TIMEOUT and starts a new one for later calls.
- *   A child that keeps beating is doing its own deadlines (run-route.ts); calls queued behind
+ *   A child that keeps beating is doing its own deadlines (route-isolate.ts); calls queued behind
  *   others for the same isolate may legitimately take longer than one deadline, so a call of a
  *   live child is only given up when it outlives the pool's worst case (HARD_FACTOR times the
  *   deadline), and then that call alone fails: the child and the other routes' calls go on.
@@ -40,7 +40,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import type { Socket } from "node:net";
 import { fileURLToPath } from "node:url";
 import { readEnvelope, runOf } from "./envelope.ts";
-import { resolveOptions, routeLimits } from "./inline-sandbox.ts";
+import { type RouteLimits, resolveOptions, routeLimits } from "./limits.ts";
 import { PendingCalls } from "./pending-calls.ts";
 import {
   DEBUG_FLAG,
@@ -52,7 +52,6 @@ import {
   type RunAnswer,
   STREAM_FD,
 } from "./protocol.ts";
-import type { RouteLimits } from "./run-route.ts";
 import { mainThreadCpuMs, residentMb } from "./thread-cpu.ts";
 import type {
   RouteFunctions,
@@ -63,7 +62,7 @@ import type {
 } from "./types.ts";
 import { callVerdict, childHung } from "./watchdog.ts";
 
-const ENTRY = fileURLToPath(new URL("./sandbox-process.ts", import.meta.url));
+const ENTRY = fileURLToPath(new URL("./sandbox-child.ts", import.meta.url));
 /**
  * How long the child may be silent (no heartbeat, no answer) past a call's deadline before it is
  * taken for hung. Generous on purpose: building many isolates at once (a cold start, or a burst

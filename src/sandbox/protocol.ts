@@ -1,5 +1,5 @@
 /**
- * The stream between the gateway (host) and its sandbox process (sandbox-process.ts): a socket
+ * The stream between the gateway (host) and its sandbox process (sandbox-child.ts): a socket
  * pair on the child's fd 3, carrying records of UTF-8 text, each
  *
  *   <tag><n>,<n>,...,<length>:<body>

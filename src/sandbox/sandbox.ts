@@ -7,7 +7,7 @@
  * what the default mode does (HOOKGATE_SANDBOX=process; `inline` keeps the isolates in the
  * gateway's process, as before).
  *
- * The split (process mode). User code runs only in one child process (sandbox-process.ts),
+ * The split (process mode). User code runs only in one child process (sandbox-child.ts),
  * started with fork() with an environment of nothing but PATH (no REDIS_URL, no
  * HOOKGATE_ADMIN_TOKEN, no NODE_OPTIONS), none of the host's Node flags, cwd "/", no stdin, and
  * the pool's limits (numbers) as its one argument. Over its stream (a socket pair, protocol.ts)
@@ -70,7 +70,8 @@
  * mode }) is what the gateway uses. The pool itself is InlineSandbox (inline-sandbox.ts).
  */
 import type { HookgateEvent } from "../events/event-schema.ts";
-import { InlineSandbox, present } from "./inline-sandbox.ts";
+import { present } from "./function-source.ts";
+import { InlineSandbox } from "./inline-sandbox.ts";
 import { ProcessSandbox, type ProcessSandboxOptions } from "./process-sandbox.ts";
 import type {
   RouteFunctions,

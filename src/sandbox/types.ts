@@ -22,7 +22,7 @@ export interface StepResult {
   ok: boolean;
   /** filter: boolean (truthiness of the return); map: the JSON-copied return value. */
   value?: unknown;
-  /** Captured console lines, e.g. `[log] hello {"a":1}`; capped, see run-route.ts. */
+  /** Captured console lines, e.g. `[log] hello {"a":1}`; capped, see route-isolate.ts. */
   logs: string[];
   durationMs: number;
   error?: StepError;
@@ -36,7 +36,7 @@ export interface RouteFunctions {
   key: string;
   filter?: string | null;
   map?: string | null;
-  /** This route's own limits, each clamped to the Sandbox's (which are the maxima); see run-route.ts. */
+  /** This route's own limits, each clamped to the Sandbox's (which are the maxima); see route-isolate.ts. */
   limits?: RouteLimitsIn;
 }
 

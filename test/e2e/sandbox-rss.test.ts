@@ -17,7 +17,7 @@ function sandboxPids(): number[] {
     const children = readFileSync(`/proc/self/task/${task}/children`, "utf8").trim();
     for (const pid of children ? children.split(" ").map(Number) : []) {
       try {
-        if (readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("sandbox-process")) pids.push(pid);
+        if (readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("sandbox-child")) pids.push(pid);
       } catch {
         // gone meanwhile
       }

@@ -75,55 +75,22 @@
  *   A load failure of TIMEOUT/MEMORY (top-level module code) is reported on the route's first step.
  */
 import ivm from "isolated-vm";
+import { underDeadline } from "./call-deadline.ts";
+import { CallProgress, PHASE_STEP, type Step } from "./call-progress.ts";
 import { type Envelope, envelopeMs, failed, type RawRun, runOf } from "./envelope.ts";
 import { guardProcessExit } from "./exit-guard.ts";
 import { type BackoffStore, FastPath, SLOW_MS, SYNC_BUDGET_MS } from "./fast-path.ts";
-import {
-  errorMessage,
-  type PreparedSource,
-  positionProblem,
-  prepareFunctionSource,
-} from "./function-source.ts";
-import { isolateRuntime } from "./isolate-runtime.ts";
-import { hookgateLibrary } from "./isolate-stdlib.ts";
-import type { RouteRun, SandboxErrorCode, StepError } from "./types.ts";
-
-export const MAX_LOG_LINES = 50;
-export const MAX_LOG_CHARS = 1000;
-/** Deepest nesting of arrays/objects in a map's output: the host (templates, delivery log) walks
- * outputs recursively on a stack that may be smaller than the isolate's. */
-export const MAX_OUTPUT_DEPTH = 128;
-
-export interface RouteLimits {
-  timeoutMs: number;
-  memoryLimitMb: number;
-  maxConcurrent: number;
-  maxOutputBytes: number;
-}
+import { errorMessage } from "./function-source.ts";
+import type { RouteLimits } from "./limits.ts";
+import { type CollectFn, loadRoute, type RunFn, type RunManyFn } from "./route-loader.ts";
+import { failedRun, fatalRun, firstStep, memoryError, timeoutError } from "./step-errors.ts";
+import type { RouteRun, StepError } from "./types.ts";
 
 export const RETRY: unique symbol = Symbol("retry");
 
-type Step = "filter" | "map";
 type Death = "timeout" | "memory" | "disposed" | "internal";
 
-const FILES: Record<Step, string> = { filter: "filter.js", map: "map.js" };
-const RUNTIME_SOURCE = `"use strict";((runtime, library) => (shared, config) => runtime(shared, config, library()))(${isolateRuntime.toString()}, ${hookgateLibrary.toString()})`;
-const PHASE_STEP: Record<number, Step> = { 1: "filter", 2: "map" };
-/** What one Intl object is counted as outside the heap (measured: ~27 KB of RSS per
- * DateTimeFormat, none of it in V8's figures). */
-const OFF_HEAP_COST_KIB = 32;
-/** Phase of a call the runtime has finished (isolate-runtime.ts). */
-const DONE = 3;
-
-type Outcome =
-  | { kind: "value"; value: unknown }
-  | { kind: "error"; error: unknown; phase: number }
-  | { kind: "deadline"; phase: number };
-
-type RunFn = (slot: number, json: string, runMap: boolean, hold: boolean) => string;
-/** run() for several calls at once: slots as char codes, JSONs and answers joined by SEPARATOR. */
-type RunManyFn = (slots: string, jsons: string, runMap: boolean) => string;
-/** Never appears raw in JSON text (control characters are always escaped). */
+/** Joins the calls of a runMany crossing; never appears raw in JSON text (control characters are always escaped). */
 const SEPARATOR = "\u0000";
 /** Calls per fast-path crossing, at most; fewer when the calls' CPU time measured in the last
  * crossing says more would not fit in SYNC_BUDGET_MS with room to spare (batchSize). */
@@ -139,7 +106,6 @@ interface Batch {
   runMap: boolean;
   done: Array<(result: BatchResult) => void>;
 }
-type CollectFn = (slot: number) => string;
 /** What run() returns when it held a promise back for collect() (see isolate-runtime.ts). */
 const HELD = "held";
 
@@ -158,10 +124,7 @@ export class RouteIsolate {
   }
   readonly #onDeath: (entry: RouteIsolate) => void;
   readonly #isolate: ivm.Isolate;
-  readonly #shared: SharedArrayBuffer;
-  readonly #starts: Float64Array;
-  readonly #phase: Int32Array;
-  readonly #offHeap: Int32Array;
+  readonly #progress: CallProgress;
   readonly #ready: Promise<void>;
   readonly #free: number[] = [];
   readonly #waiters: Array<(slot: number | null) => void> = [];
@@ -199,15 +162,11 @@ export class RouteIsolate {
     guardProcessExit();
     this.#isolate = new ivm.Isolate({ memoryLimit: limits.memoryLimitMb });
     const slots = limits.maxConcurrent;
-    // starts (2 per slot), phase (1 per slot), then the KiB charged outside the heap.
-    this.#shared = new SharedArrayBuffer(slots * 16 + slots * 4 + 4);
-    this.#starts = new Float64Array(this.#shared, 0, slots * 2);
-    this.#phase = new Int32Array(this.#shared, slots * 16, slots);
-    this.#offHeap = new Int32Array(this.#shared, slots * 20, 1);
+    this.#progress = new CallProgress(slots);
     for (let i = slots - 1; i >= 0; i--) this.#free.push(i);
     this.#ready = this.#load().catch((err: unknown) => {
       if (this.#fatal !== null || this.#death === "disposed") return;
-      const first: Step = this.filterSource !== null ? "filter" : "map";
+      const first = firstStep(this.filterSource !== null);
       this.#fatal = { step: first, error: this.#deathError(first, errorMessage(err)) };
       this.kill("internal");
     });
@@ -217,7 +176,7 @@ export class RouteIsolate {
    * isolate should be rebuilt once idle: half its budget, so a route that keeps such objects
    * across calls is recycled before it reaches it. */
   wantsRecycling(): boolean {
-    return (this.#offHeap[0] ?? 0) * 2 >= this.#limits.memoryLimitMb * 1024;
+    return this.#progress.offHeapKiB() * 2 >= this.#limits.memoryLimitMb * 1024;
   }
 
   /** V8's heap statistics of this isolate, or null once it is gone. */
@@ -252,7 +211,7 @@ export class RouteIsolate {
     if (slot === null) return RETRY;
     try {
       if (this.#run === null) await this.#ready;
-      if (this.#fatal !== null) return this.#fatalRun(this.#fatal);
+      if (this.#fatal !== null) return fatalRun(this.#fatal, this.filterSource !== null);
       if (this.#death !== null || this.#run === null || this.#collect === null) return RETRY;
       const filterError = this.#loadErrors.filter;
       const mapError = this.#loadErrors.map;
@@ -356,11 +315,8 @@ export class RouteIsolate {
     else this.#free.push(slot);
   }
 
-  /** A call is about to cross: its progress in the shared buffer starts afresh. */
   #begin(slot: number, sentAt: number): void {
-    this.#phase[slot] = 0;
-    this.#starts[slot * 2] = sentAt;
-    this.#starts[slot * 2 + 1] = sentAt;
+    this.#progress.begin(slot, sentAt);
   }
 
   /** Queue a fast-path call; calls queued in the same tick cross into the isolate together. */
@@ -515,60 +471,11 @@ export class RouteIsolate {
   ): Promise<RouteRun | RawRun | typeof RETRY> {
     const { timeoutMs } = this.#limits;
     const steps = this.#steps(this.mapSource !== null && mapError === undefined);
-    const phase = this.#phase;
-    const starts = this.#starts;
     // A call that has not started after this long is stuck behind something no deadline covers.
     const stuckMs = timeoutMs * steps * (this.#limits.maxConcurrent + 1) + 1000;
-    const outcome = await new Promise<Outcome>((resolve) => {
-      let timer: NodeJS.Timeout;
-      let settled = false;
-      const expire = (ph: number): void => {
-        settled = true;
-        resolve({ kind: "deadline", phase: ph });
-        this.kill("timeout");
-      };
-      const check = (): void => {
-        if (settled) return;
-        const ph = phase[slot] ?? 0;
-        const now = Date.now();
-        if (ph === 1 || ph === 2) {
-          const deadline = (starts[slot * 2 + ph - 1] ?? now) + timeoutMs;
-          if (now >= deadline) {
-            expire(ph);
-            return;
-          }
-          timer = setTimeout(check, deadline - now + 1);
-        } else if (ph === DONE) {
-          // The runtime finished the call, so its answer is already on its way: one deadline
-          // after the last step started it must have arrived. If not, whatever the user's
-          // objects did to it (issue 16, item 1), the call fails alone, as a timeout. An answer
-          // queued behind this timer (a busy host) is let through first: setImmediate runs after
-          // the event loop's I/O.
-          const deadline = Math.max(starts[slot * 2] ?? now, starts[slot * 2 + 1] ?? now) + timeoutMs;
-          if (now < deadline) timer = setTimeout(check, deadline - now + 1);
-          else setImmediate(() => settled || expire(DONE));
-        } else if (ph === 0 && now - sentAt > stuckMs) {
-          expire(0);
-        } else {
-          timer = setTimeout(check, timeoutMs);
-        }
-      };
-      timer = setTimeout(check, timeoutMs);
-      pending.then(
-        (value: unknown) => {
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          resolve({ kind: "value", value });
-        },
-        (error: unknown) => {
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          resolve({ kind: "error", error, phase: phase[slot] ?? 0 });
-        },
-      );
-    });
+    const outcome = await underDeadline(pending, this.#progress, { slot, sentAt, timeoutMs, stuckMs }, () =>
+      this.kill("timeout"),
+    );
     const elapsed = performance.now() - t0;
 
     if (outcome.kind === "value") return this.#fromEnvelope(outcome.value, elapsed, mapError, sync, raw);
@@ -586,7 +493,8 @@ export class RouteIsolate {
       if (this.#death === "disposed") throw new Error("The sandbox was disposed while the route was running");
       // Not started yet, or finished but its answer was lost: run it again on a fresh isolate.
       if (step === undefined) return RETRY;
-      if (this.#death === "memory") return this.#stepFailed(slot, step, this.#memoryError(step));
+      if (this.#death === "memory")
+        return this.#stepFailed(slot, step, memoryError(step, this.#limits.memoryLimitMb));
       return this.#timedOut(
         slot,
         outcome.phase,
@@ -624,7 +532,7 @@ export class RouteIsolate {
     const head = env.h;
     if (head === undefined) {
       this.kill("internal");
-      const first: Step = this.filterSource !== null ? "filter" : "map";
+      const first = firstStep(this.filterSource !== null);
       const run: RouteRun = { filter: null, map: null };
       run[first] = failed(
         { code: "HG_ERR_SANDBOX_THROW", message: `The sandbox failed: ${env.x ?? ""}` },
@@ -636,198 +544,42 @@ export class RouteIsolate {
     return runOf(head, env.v, elapsed, mapError);
   }
 
-  /** The step running in `slot` (phase 1 filter, 2 map, 0 not started, 3 finished but its
-   * answer never came) missed its deadline. */
+  /** The step running in `slot` missed its deadline (see timeoutError for the phases). */
   #timedOut(slot: number, phase: number, why: string): RouteRun {
-    const step = PHASE_STEP[phase] ?? (this.filterSource !== null ? "filter" : "map");
-    const message =
-      phase === 0
-        ? "The route's isolate did not respond in time"
-        : phase === DONE
-          ? `The route's result did not settle within ${this.#limits.timeoutMs} ms`
-          : `The ${step} did not finish within ${this.#limits.timeoutMs} ms${why}`;
-    return this.#stepFailed(slot, step, { code: "HG_ERR_SANDBOX_TIMEOUT", message });
+    const { step, error } = timeoutError(phase, this.filterSource !== null, this.#limits.timeoutMs, why);
+    return this.#stepFailed(slot, step, error);
   }
 
   #stepFailed(slot: number, step: Step, error: StepError): RouteRun {
     const now = Date.now();
-    const filterStart = this.#starts[slot * 2] ?? now;
-    const mapStart = this.#starts[slot * 2 + 1] ?? now;
-    if (step === "filter" || this.filterSource === null) {
-      const run: RouteRun = { filter: null, map: null };
-      run[step] = failed(error, Math.max(0, now - (step === "filter" ? filterStart : mapStart)));
-      return run;
-    }
-    // The map failed, so the filter had passed; its logs died with the isolate.
-    return {
-      filter: { ok: true, value: true, logs: [], durationMs: Math.max(0, mapStart - filterStart) },
-      map: failed(error, Math.max(0, now - mapStart)),
+    const starts = {
+      filter: this.#progress.startOf(slot, 1, now),
+      map: this.#progress.startOf(slot, 2, now),
+      now,
     };
-  }
-
-  #fatalRun(fatal: { step: Step; error: StepError }): RouteRun {
-    const first: Step = this.filterSource !== null ? "filter" : "map";
-    const message =
-      fatal.step === first ? fatal.error.message : `The map failed to load: ${fatal.error.message}`;
-    const run: RouteRun = { filter: null, map: null };
-    run[first] = failed({ code: fatal.error.code, message }, 0);
-    return run;
-  }
-
-  #memoryError(step: Step): StepError {
-    return {
-      code: "HG_ERR_SANDBOX_MEMORY",
-      message: `The ${step} ran out of memory (limit ${this.#limits.memoryLimitMb} MB)`,
-    };
+    return failedRun(step, error, this.filterSource !== null, starts);
   }
 
   #deathError(step: Step, message: string): StepError {
-    if (this.#death === "memory" || /memory limit/i.test(message)) return this.#memoryError(step);
+    if (this.#death === "memory" || /memory limit/i.test(message)) {
+      return memoryError(step, this.#limits.memoryLimitMb);
+    }
     return { code: "HG_ERR_SANDBOX_THROW", message: `The sandbox failed to load the ${step}: ${message}` };
   }
 
-  // ---- loading ---------------------------------------------------------------------------
-
   async #load(): Promise<void> {
-    const prepared: Partial<Record<Step, PreparedSource>> = {};
-    for (const step of ["filter", "map"] as const) {
-      const source = step === "filter" ? this.filterSource : this.mapSource;
-      if (source === null) continue;
-      const result = prepareFunctionSource(source);
-      if (result.ok) prepared[step] = result.source;
-      else this.#loadErrors[step] = syntaxError(result.problem);
-    }
-    const isolate = this.#isolate;
-    const context = await isolate.createContext();
-    const script = await isolate.compileScript(RUNTIME_SOURCE, { filename: "hookgate-runtime.js" });
-    const factory = (await script.run(context, { reference: true })) as ivm.Reference<unknown>;
-    script.release();
-    const config = JSON.stringify({
-      slots: this.#limits.maxConcurrent,
-      maxOutputBytes: this.#limits.maxOutputBytes,
-      maxOutputDepth: MAX_OUTPUT_DEPTH,
-      maxLogLines: MAX_LOG_LINES,
-      maxLogChars: MAX_LOG_CHARS,
-      files: { [FILES.filter]: prepared.filter?.lineOffset ?? 0, [FILES.map]: prepared.map?.lineOffset ?? 0 },
-      offHeapBudgetKiB: this.#limits.memoryLimitMb * 1024,
-      offHeapCostKiB: OFF_HEAP_COST_KIB,
+    const loaded = await loadRoute(this.#isolate, this.#progress, this.#limits, {
+      filter: this.filterSource,
+      map: this.mapSource,
     });
-    const api = (await factory.apply(
-      undefined,
-      [new ivm.ExternalCopy(this.#shared).copyInto({ release: true }), config],
-      {
-        result: { reference: true },
-      },
-    )) as ivm.Reference<{ install: unknown; run: unknown; runMany: unknown; collect: unknown }>;
-    const install = (await api.get("install", { reference: true })) as ivm.Reference<unknown>;
-    const run = (await api.get("run", { reference: true })) as ivm.Reference<RunFn>;
-    const collect = (await api.get("collect", { reference: true })) as ivm.Reference<CollectFn>;
-    const runMany = (await api.get("runMany", { reference: true })) as ivm.Reference<RunManyFn>;
-
-    const namespaces: Partial<Record<Step, ivm.Reference<unknown>>> = {};
-    for (const step of ["filter", "map"] as const) {
-      const source = prepared[step];
-      if (source === undefined) continue;
-      const ns = await this.#loadModule(step, source, context);
-      if (this.#fatal !== null) return;
-      if (ns !== null) namespaces[step] = ns;
+    if ("fatal" in loaded) {
+      this.#fatal = loaded.fatal;
+      this.kill(loaded.death);
+      return;
     }
-    const problems = (await install.apply(
-      undefined,
-      [namespaces.filter?.derefInto(), namespaces.map?.derefInto()],
-      { timeout: this.#limits.timeoutMs },
-    )) as string;
-    if (problems !== "") {
-      const parsed = JSON.parse(problems) as Partial<
-        Record<Step, { code: SandboxErrorCode; message: string }>
-      >;
-      for (const step of ["filter", "map"] as const) {
-        const p = parsed[step];
-        if (p !== undefined) this.#loadErrors[step] = p;
-      }
-    }
-    this.#collect = collect;
-    this.#runMany = runMany;
-    this.#run = run;
+    this.#loadErrors = loaded.loadErrors;
+    this.#collect = loaded.collect;
+    this.#runMany = loaded.runMany;
+    this.#run = loaded.run;
   }
-
-  /** Compile, link and evaluate one user module; null (with a load error recorded) on failure. */
-  async #loadModule(
-    step: Step,
-    source: PreparedSource,
-    context: ivm.Context,
-  ): Promise<ivm.Reference<unknown> | null> {
-    const isolate = this.#isolate;
-    let mod: ivm.Module;
-    try {
-      mod = await isolate.compileModule(source.code, { filename: FILES[step] });
-    } catch (err) {
-      this.#loadErrors[step] = syntaxError(positionProblem(errorMessage(err), source));
-      return null;
-    }
-    try {
-      await mod.instantiate(context, () => {
-        throw new Error("Imports are not allowed");
-      });
-    } catch {
-      this.#loadErrors[step] = { code: "HG_ERR_SANDBOX_SYNTAX", message: "Imports are not allowed" };
-      return null;
-    }
-    const timeoutMs = this.#limits.timeoutMs;
-    let timer: NodeJS.Timeout | undefined;
-    // isolated-vm's own `timeout` counts the module's running time. The host timer is only a
-    // backstop: it also counts waiting for a thread of isolated-vm's pool, which many isolates
-    // loading at once (a cold start under load) can stretch well past one deadline.
-    const deadline = new Promise<"deadline">((resolve) => {
-      timer = setTimeout(() => resolve("deadline"), Math.max(timeoutMs * 5, timeoutMs + 2000));
-    });
-    try {
-      const r = await Promise.race([
-        mod.evaluate({ timeout: timeoutMs }).then(() => "ok" as const),
-        deadline,
-      ]);
-      if (r === "deadline") throw new Error("timed out");
-    } catch (err) {
-      const message = errorMessage(err);
-      if (/timed out/i.test(message)) {
-        this.#fatal = {
-          step,
-          error: {
-            code: "HG_ERR_SANDBOX_TIMEOUT",
-            message: `The ${step}'s top-level code did not finish within ${timeoutMs} ms`,
-          },
-        };
-        this.kill("timeout");
-      } else if (isolate.isDisposed) {
-        this.#fatal = { step, error: this.#memoryError(step) };
-        if (this.#death === null) this.kill("memory");
-      } else {
-        this.#loadErrors[step] = {
-          code: "HG_ERR_SANDBOX_THROW",
-          message: describeLoadThrow(err, source, FILES[step]),
-        };
-      }
-      return null;
-    } finally {
-      clearTimeout(timer);
-    }
-    return mod.namespace;
-  }
-}
-
-function syntaxError(problem: { message: string; line: number; column: number }): StepError {
-  return {
-    code: "HG_ERR_SANDBOX_SYNTAX",
-    message: `${problem.message} (line ${problem.line}, column ${problem.column})`,
-  };
-}
-
-/** A top-level throw, as isolated-vm hands it over: only the message and the user-file frame. */
-function describeLoadThrow(err: unknown, source: PreparedSource, file: string): string {
-  if (!(err instanceof Error))
-    return `Uncaught ${typeof err === "string" ? JSON.stringify(err) : String(err)}`;
-  const text = err.message ? `${err.name}: ${err.message}` : err.name;
-  const frame = new RegExp(`${file.replace(".", "\\.")}:(\\d+):(\\d+)`).exec(err.stack ?? "");
-  if (frame === null) return text;
-  return `${text} (line ${Math.max(1, Number(frame[1]) - source.lineOffset)}, column ${frame[2]})`;
 }

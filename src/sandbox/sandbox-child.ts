@@ -28,7 +28,7 @@ let stream: Socket;
 try {
   stream = new Socket({ fd: STREAM_FD, readable: true, writable: true });
 } catch {
-  process.stderr.write(`sandbox-process: must be started with a stream on fd ${STREAM_FD}\n`);
+  process.stderr.write(`sandbox-child: must be started with a stream on fd ${STREAM_FD}\n`);
   process.exit(1);
 }
 /** Answers go out when this much is written, and at each flush() (see the stream's "data"). */
