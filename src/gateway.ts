@@ -79,6 +79,7 @@ export async function startGateway(config: Config, options: GatewayOptions): Pro
     memoryLimitMb: config.HOOKGATE_FUNCTION_MEMORY_MB,
     maxIsolates: config.HOOKGATE_MAX_ISOLATES,
     maxRssMb: config.HOOKGATE_SANDBOX_RSS_MB,
+    onChildLost: (loss) => logger.child({ stage: "sandbox" }).error(loss, "the sandbox process was lost"),
   });
   const log = new DeliveryLog(
     redis,

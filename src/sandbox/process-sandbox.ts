@@ -12,10 +12,8 @@
  *   The child runs the calls it reads at once for one route together (one crossing into the
  *   isolate per up to 16 of them) and sends back each run's envelope as its isolate wrote it,
  *   the answers of one chunk together while it works on the next: the gateway parses each
- *   envelope once (envelope.ts). (2 KB events, 256 in flight: ~11–12 µs/event, inline mode
- *   ~9.5 µs; 64 at a time: ~14 µs. Before: ~17.5 and ~19.5 µs with answers parsed and
- *   serialised again in the child and one promise chain per call there; Node's IPC channel,
- *   22.4 µs with "advanced" serialisation and 31 µs with "json". bench/sandbox.ts.) What the child sends is read as text only: its records are checked for
+ *   envelope once (envelope.ts); Node's IPC channel costs about twice as much per call
+ *   (bench/sandbox.ts). What the child sends is read as text only: its records are checked for
  *   framing and size, parsed with JSON.parse and checked for shape (readEnvelope, isRouteRun)
  *   before use, so a map's value can only be JSON data, as in inline mode; a record out of
  *   format, or an answer of the wrong shape, fails its calls and kills the child.
@@ -39,6 +37,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import type { Socket } from "node:net";
 import { fileURLToPath } from "node:url";
+import { boundary, EMPTY_HEAP, heapOf, same } from "./child-boundary.ts";
 import { readEnvelope, runOf } from "./envelope.ts";
 import { type RouteLimits, resolveOptions, routeLimits } from "./limits.ts";
 import { PendingCalls } from "./pending-calls.ts";
@@ -75,6 +74,8 @@ const HARD_FACTOR = 60;
 /** A child silent this long is hung whatever its CPU time says (watchdog.ts). */
 const MAX_SILENT_MS = 60_000;
 const DEFAULT_MAX_RSS_MB = 1536;
+/** The message a child's planned end (replaced for its memory, once idle) is recorded with. */
+const REPLACED = "replaced";
 /** A replaced child still finishing its calls is killed past this multiple of maxRssMb. */
 const HARD_RSS_FACTOR = 1.5;
 const WATCH_MS = 250;
@@ -135,14 +136,6 @@ interface Child {
   gone: boolean;
   referenced: boolean;
 }
-
-const EMPTY_HEAP: SandboxHeapStatistics = {
-  isolates: 0,
-  usedHeapBytes: 0,
-  totalHeapBytes: 0,
-  externalBytes: 0,
-  heapLimitBytes: 0,
-};
 
 export class ProcessSandbox {
   readonly #options: ProcessSandboxOptions;
@@ -307,7 +300,7 @@ export class ProcessSandbox {
       if (rss === null || rss <= this.#maxRssMb) return current;
       this.#replace(current);
     }
-    const { debugHooks, ...options } = this.#options;
+    const { debugHooks, onChildLost: _, ...options } = this.#options;
     const args = [JSON.stringify(options)];
     if (debugHooks === true) args.push(DEBUG_FLAG);
     const proc = spawn(process.execPath, [ENTRY, ...args], {
@@ -391,7 +384,7 @@ export class ProcessSandbox {
 
   /** No call in flight: a child being replaced goes now; the current one may sleep. */
   #idle(child: Child): void {
-    if (this.#draining.has(child)) this.#end(child, "HG_ERR_SANDBOX_CRASHED", "replaced");
+    if (this.#draining.has(child)) this.#end(child, "HG_ERR_SANDBOX_CRASHED", REPLACED);
     else this.#unref(child);
   }
 
@@ -441,6 +434,15 @@ export class ProcessSandbox {
 
   /** The child is gone or being killed: fail its calls in flight, start afresh for the next. */
   #end(child: Child, code: SandboxErrorCode, message: string): void {
+    // A child that ends for any reason but its planned replacement or our own dispose is news.
+    if (!child.gone && message !== REPLACED && !this.#disposed) {
+      this.#options.onChildLost?.({
+        code,
+        message,
+        pid: child.proc.pid ?? null,
+        callsLost: child.pending.size,
+      });
+    }
     this.#draining.delete(child);
     if (this.#child === child) {
       this.#child = null;
@@ -469,7 +471,7 @@ export class ProcessSandbox {
     this.#isolates = 0;
     this.#heap = EMPTY_HEAP;
     if (child.pending.size === 0) {
-      this.#end(child, "HG_ERR_SANDBOX_CRASHED", "replaced");
+      this.#end(child, "HG_ERR_SANDBOX_CRASHED", REPLACED);
       return;
     }
     this.#draining.add(child);
@@ -571,53 +573,10 @@ export class ProcessSandbox {
   }
 }
 
-/** Whether a route's definition as sent (boundary) still describes fns. */
-function same(sent: RouteFunctions, fns: RouteFunctions): boolean {
-  if (sent.filter !== (typeof fns.filter === "string" ? fns.filter : null)) return false;
-  if (sent.map !== (typeof fns.map === "string" ? fns.map : null)) return false;
-  const limits = fns.limits;
-  if (limits === undefined || limits === null) return sent.limits === undefined;
-  const timeoutMs = typeof limits.timeoutMs === "number" ? limits.timeoutMs : undefined;
-  const memoryLimitMb = typeof limits.memoryLimitMb === "number" ? limits.memoryLimitMb : undefined;
-  return (
-    sent.limits !== undefined &&
-    Object.is(sent.limits.timeoutMs, timeoutMs) &&
-    Object.is(sent.limits.memoryLimitMb, memoryLimitMb)
-  );
-}
-
 function failedRun(call: Call, code: SandboxErrorCode, message: string): RouteRun {
   const run: RouteRun = { filter: null, map: null };
   run[call.step] = { ok: false, logs: [], durationMs: 0, error: { code, message } };
   return run;
-}
-
-/** Exactly what crosses to the child: never more of a caller's object than the route's key,
- * sources and limits, whatever else it carries. */
-function boundary(fns: RouteFunctions): RouteFunctions {
-  const out: RouteFunctions = {
-    key: String(fns.key),
-    filter: typeof fns.filter === "string" ? fns.filter : null,
-    map: typeof fns.map === "string" ? fns.map : null,
-  };
-  const limits = fns.limits;
-  if (limits !== undefined && limits !== null) {
-    out.limits = {};
-    if (typeof limits.timeoutMs === "number") out.limits.timeoutMs = limits.timeoutMs;
-    if (typeof limits.memoryLimitMb === "number") out.limits.memoryLimitMb = limits.memoryLimitMb;
-  }
-  return out;
-}
-
-/** Only the numeric fields of a heap report (it comes from the child). */
-function heapOf(raw: object): SandboxHeapStatistics {
-  const out = { ...EMPTY_HEAP };
-  const r = raw as Record<string, unknown>;
-  for (const k of Object.keys(out) as Array<keyof SandboxHeapStatistics>) {
-    const v = r[k];
-    if (typeof v === "number" && Number.isFinite(v)) out[k] = v;
-  }
-  return out;
 }
 
 function startFailure(error: unknown): string {

@@ -69,6 +69,16 @@ export interface SandboxOptions {
   /** Process mode: the sandbox process's resident memory (MB) past which it is replaced (calls in
    * flight finish in it first; at 1.5 times this it is killed). Default 1536. */
   maxRssMb?: number;
+  /** Process mode: told when the sandbox process ends unplanned (crashed, killed as hung or past
+   * 1.5 times maxRssMb, an invalid answer), with the calls in flight it failed. */
+  onChildLost?: (loss: ChildLoss) => void;
+}
+
+export interface ChildLoss {
+  code: SandboxErrorCode;
+  message: string;
+  pid: number | null;
+  callsLost: number;
 }
 
 /** Where the isolates live: in a child process that holds no secrets, or in this process. */

@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import type { HookgateEvent } from "../../src/events/event-schema.ts";
-import { createSandbox, Sandbox } from "../../src/sandbox/index.ts";
+import { type ChildLoss, createSandbox, Sandbox } from "../../src/sandbox/index.ts";
 import { waitUntil } from "../helpers/wait.ts";
 
 const event: HookgateEvent = {
@@ -86,8 +86,14 @@ describe("sandbox process", () => {
     }
   });
 
-  it("kill -9 of the child fails the calls in flight with HG_ERR_SANDBOX_CRASHED; the next call works", async () => {
-    const sandbox = new Sandbox({ mode: "process", timeoutMs: 5000, memoryLimitMb: 16 });
+  it("kill -9 of the child fails the calls in flight with HG_ERR_SANDBOX_CRASHED, says so; the next call works", async () => {
+    const losses: ChildLoss[] = [];
+    const sandbox = new Sandbox({
+      mode: "process",
+      timeoutMs: 5000,
+      memoryLimitMb: 16,
+      onChildLost: (loss) => losses.push(loss),
+    });
     try {
       const pid = await started(sandbox);
       const inFlight = [sandbox.runRoute(SLOW, event), sandbox.runRoute({ ...SLOW, key: "slow@2" }, event)];
@@ -101,9 +107,15 @@ describe("sandbox process", () => {
         assert.equal(run.map?.error?.code, "HG_ERR_SANDBOX_CRASHED", JSON.stringify(run.map));
         assert.match(run.map?.error?.message ?? "", /SIGKILL/);
       }
+      assert.equal(losses.length, 1, JSON.stringify(losses));
+      assert.equal(losses[0]?.code, "HG_ERR_SANDBOX_CRASHED");
+      assert.equal(losses[0]?.pid, pid);
+      assert.equal(losses[0]?.callsLost, 2);
+      assert.match(losses[0]?.message ?? "", /SIGKILL/);
       const next = await started(sandbox);
       assert.notEqual(next, pid, "a new child");
       assert.equal(alive(pid), false);
+      assert.equal(losses.length, 1, "starting a new child is not a loss");
     } finally {
       sandbox.dispose();
     }
