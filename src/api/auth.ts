@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { ADMIN_PRINCIPAL, KEY_PREFIX, keyIsLive, type Principal } from "../access/api-key.ts";
 import { KeyStore } from "../access/key-store.ts";
 import "../access/route-config.ts";
@@ -67,14 +67,22 @@ function presentedToken(header: string, browser: boolean): string | null {
  * Who presents `token`: the admin token (compared in constant time), or a live key read from
  * Redis on every request (nothing is cached, so a revoked key is refused by every process at once).
  */
-async function principalFor(token: string, expected: Buffer, keys: KeyStore): Promise<Principal | null> {
+async function principalFor(
+  token: string,
+  expected: Buffer,
+  keys: KeyStore,
+  log: FastifyBaseLogger,
+): Promise<Principal | null> {
   // Hashing first gives equal lengths, so timingSafeEqual never short-circuits on length.
   if (timingSafeEqual(digest(token), expected)) return ADMIN_PRINCIPAL;
   if (!token.startsWith(KEY_PREFIX)) return null;
   const record = await keys.find(token);
   const now = Date.now();
   if (!record || !keyIsLive(record, now)) return null;
-  keys.touch(record.id, now).catch(() => {});
+  // The request goes on either way: when a key was last used is a hint for its owner, not a gate.
+  keys.touch(record.id, now).catch((err: unknown) => {
+    log.warn({ err, keyId: record.id }, "could not note when the key was last used");
+  });
   return { keyId: record.id, keyName: record.name, scopes: record.scopes };
 }
 
@@ -98,7 +106,7 @@ export function requireKey(app: FastifyInstance, deps: AuthDeps, options: KeyAut
   const browser = options.browser === true;
   app.addHook("onRequest", async (request, reply: FastifyReply) => {
     const token = presentedToken(request.headers.authorization ?? "", browser);
-    const principal = token ? await principalFor(token, expected, keys) : null;
+    const principal = token ? await principalFor(token, expected, keys, request.log) : null;
     if (!token || !principal) {
       if (browser) reply.header("www-authenticate", 'Basic realm="hookgate", charset="UTF-8"');
       throw new HookgateError("HG_ERR_UNAUTHORIZED");

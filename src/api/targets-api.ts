@@ -43,7 +43,10 @@ const TargetOutSchema = z.object({
       z.object({
         at: z.string(),
         statusCode: z.int().nullable(),
-        errorCode: z.string().nullable().describe("E_TIMEOUT, E_CONNECT, … when there was no answer"),
+        errorCode: z
+          .string()
+          .nullable()
+          .describe("E_TIMEOUT, E_CONNECTION_REFUSED, … (the error catalog) when there was no answer"),
         durationMs: z.int(),
       }),
     )
