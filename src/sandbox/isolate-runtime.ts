@@ -1,13 +1,15 @@
 /**
  * The code that runs INSIDE each route isolate, before any user code.
  *
- * `isolateRuntime` is never called in the host: route-isolate.ts sends `isolateRuntime.toString()`
- * into a fresh context (as strict-mode script) and calls it there once. It must therefore be
+ * `isolateRuntime` is never called in the host: route-loader.ts sends `isolateRuntime.toString()`
+ * (with the library and isolate-hardening.ts, the same way) into a fresh context as strict-mode
+ * script and calls it there once. It must therefore be
  * self-contained: no imports, no references to anything outside its own body, and only
  * type annotations that Node's type stripping erases.
  *
  * What it does, in order:
  * 1. captures the intrinsics it needs (JSON.parse/stringify, Date.now, Promise#then, ...);
+ * then isolateHardening (isolate-hardening.ts, the fourth argument) does steps 2 to 4:
  * 2. removes what user code has no business with: WebAssembly, SharedArrayBuffer, WeakRef,
  *    FinalizationRegistry (GC callbacks would run outside any deadline), Atomics.wait/waitAsync;
  *    replaces isolated-vm's console with a capturing one; installs the `hookgate` standard library
@@ -43,7 +45,18 @@
  * phase[slot] = 1 filter running, 2 map running, 3 done; starts[2*slot] / starts[2*slot+1] =
  * Date.now() when the filter / map started.
  */
-export function isolateRuntime(shared: SharedArrayBuffer, configJson: string, library: unknown): unknown {
+export function isolateRuntime(
+  shared: SharedArrayBuffer,
+  configJson: string,
+  library: unknown,
+  harden: (
+    g: Record<PropertyKey, unknown>,
+    config: { offHeapBudgetKiB: number; offHeapCostKiB: number },
+    offHeap: Int32Array,
+    console: object,
+    library: unknown,
+  ) => { over: boolean },
+): unknown {
   const config = JSON.parse(configJson) as {
     slots: number;
     maxOutputBytes: number;
@@ -137,154 +150,8 @@ export function isolateRuntime(shared: SharedArrayBuffer, configJson: string, li
     },
   };
 
-  // ---- strip and neuter --------------------------------------------------------------------
-  for (const name of ["WebAssembly", "SharedArrayBuffer", "WeakRef", "FinalizationRegistry", "console"]) {
-    R.deleteProperty(g, name);
-  }
-  R.deleteProperty(Atomics, "wait");
-  R.deleteProperty(Atomics, "waitAsync");
-  O.defineProperty(g, "console", { value: captured, writable: true, enumerable: false, configurable: true });
-  // The standard library (isolate-stdlib.ts), deep-frozen with everything else below.
-  O.defineProperty(g, "hookgate", {
-    value: library,
-    writable: false,
-    enumerable: false,
-    configurable: false,
-  });
-
-  // ---- charge what escapes the heap limit ------------------------------------------------------
-  // An Intl object keeps ICU state in C++ memory (~27 KB for a DateTimeFormat) that neither the
-  // heap limit nor V8's external-memory figure sees: an isolate that keeps them grows the process
-  // without bound (issue 16, item 3). Each one user code makes (every Intl constructor, with or
-  // without `new`, subclasses included, and Segmenter#segment) is charged offHeapCostKiB; past
-  // the budget (the route's memory limit) making one throws, the step fails with
-  // HG_ERR_SANDBOX_MEMORY, and the host recycles the isolate once half the budget is charged
-  // (route-isolate.ts). ArrayBuffers need none of this: isolated-vm counts them in the heap limit.
-  let offHeapOver = false;
-  const chargeOffHeap = (): void => {
-    const next = (offHeap[0] ?? 0) + config.offHeapCostKiB;
-    if (next > config.offHeapBudgetKiB) {
-      offHeapOver = true;
-      throw new RangeError("Out of memory: too many Intl objects for the route's memory limit");
-    }
-    offHeap[0] = next;
-  };
-  const intl = g.Intl as Record<string, unknown>;
-  for (const name of R.ownKeys(intl)) {
-    const C = intl[name as string];
-    if (typeof C !== "function" || !("prototype" in C)) continue;
-    const counted: unknown = new Proxy(C, {
-      construct(target, args, newTarget) {
-        chargeOffHeap();
-        return R.construct(target, args, newTarget);
-      },
-      apply(target, self, args) {
-        chargeOffHeap();
-        return R.apply(target, self, args);
-      },
-    });
-    O.defineProperty((C as { prototype: object }).prototype, "constructor", {
-      value: counted,
-      writable: true,
-      enumerable: false,
-      configurable: true,
-    });
-    O.defineProperty(intl, name, { value: counted, writable: true, enumerable: false, configurable: true });
-  }
-  const segmenterProto = (g.Intl as { Segmenter: { prototype: { segment: (s: string) => unknown } } })
-    .Segmenter.prototype;
-  const segment = segmenterProto.segment;
-  const countedSegment = {
-    segment(this: unknown, input: string): unknown {
-      chargeOffHeap();
-      return R.apply(segment, this, [input]);
-    },
-  }.segment;
-  O.defineProperty(segmenterProto, "segment", {
-    value: countedSegment,
-    writable: true,
-    enumerable: false,
-    configurable: true,
-  });
-
-  // ---- tame the override mistake -------------------------------------------------------------
-  const tame = (proto: object, names: PropertyKey[]): void => {
-    for (const name of names) {
-      const desc = O.getOwnPropertyDescriptor(proto, name);
-      if (desc === undefined || !("value" in desc) || !desc.writable) continue;
-      const value = desc.value as unknown;
-      O.defineProperty(proto, name, {
-        get() {
-          return value;
-        },
-        set(this: unknown, v: unknown) {
-          if (this === proto || this === null || (typeof this !== "object" && typeof this !== "function")) {
-            throw new TypeError(`Cannot assign to read only property '${StringOf(name)}' of a builtin`);
-          }
-          O.defineProperty(this, name, { value: v, writable: true, enumerable: true, configurable: true });
-        },
-        enumerable: desc.enumerable,
-        configurable: false,
-      });
-    }
-  };
-  // Not Array.prototype.constructor, Promise.prototype.then and the like: V8 guards its fast
-  // paths for those with "protectors" that turning them into accessors would invalidate.
-  tame(O.prototype, R.ownKeys(O.prototype));
-  tame(Function.prototype, ["toString"]);
-  for (const E of [
-    Error,
-    TypeError,
-    RangeError,
-    SyntaxError,
-    ReferenceError,
-    EvalError,
-    URIError,
-    AggregateError,
-  ]) {
-    tame(E.prototype, ["constructor", "name", "message", "toString"]);
-  }
-
-  // ---- deep freeze -----------------------------------------------------------------------
-  const hidden: unknown[] = [];
-  const addProto = (make: () => unknown): void => {
-    try {
-      hidden.push(O.getPrototypeOf(make()));
-    } catch {
-      // an intrinsic this V8 does not have
-    }
-  };
-  addProto(() => function* () {});
-  addProto(() => async () => {});
-  addProto(() => async function* () {});
-  addProto(() => (function* () {})());
-  addProto(() => (async function* () {})());
-  addProto(() => [][Symbol.iterator]());
-  addProto(() => new Map().entries());
-  addProto(() => new Set().values());
-  addProto(() => ""[Symbol.iterator]());
-  addProto(() => /a/[Symbol.matchAll]("a"));
-  addProto(() => ([].values() as unknown as { map(f: (x: unknown) => unknown): unknown }).map((x) => x));
-  addProto(() => (g.Iterator as { from(x: unknown): unknown }).from({ next: () => ({ done: true }) }));
-  addProto(() => new Intl.Segmenter().segment(""));
-  addProto(() => new Intl.Segmenter().segment("")[Symbol.iterator]());
-  const seen = new WeakSet<object>();
-  const stack: unknown[] = [g, ...hidden];
-  while (stack.length > 0) {
-    const o = stack.pop();
-    if ((typeof o !== "object" && typeof o !== "function") || o === null || seen.has(o)) continue;
-    seen.add(o);
-    O.freeze(o);
-    stack.push(O.getPrototypeOf(o));
-    for (const key of R.ownKeys(o)) {
-      const desc = O.getOwnPropertyDescriptor(o, key);
-      if (desc === undefined) continue;
-      if ("value" in desc) stack.push(desc.value);
-      else stack.push(desc.get, desc.set);
-    }
-  }
-  // The runtime's own Intl objects above (hidden prototypes) are not the route's.
-  offHeap[0] = 0;
+  // Steps 2 to 4 (isolate-hardening.ts): from here on every builtin is frozen.
+  const offHeapState = harden(g, config, offHeap, captured, library);
 
   // ---- running user functions ------------------------------------------------------------
   type UserFn = (event: unknown) => unknown;
@@ -376,7 +243,7 @@ export function isolateRuntime(shared: SharedArrayBuffer, configJson: string, li
     return s.lines;
   };
   const begin = (call: Call, step: 1 | 2): void => {
-    offHeapOver = false;
+    offHeapState.over = false;
     const t = now();
     call.t0 = t;
     starts[call.slot * 2 + step - 1] = t;
@@ -534,7 +401,7 @@ export function isolateRuntime(shared: SharedArrayBuffer, configJson: string, li
       `The ${step} kept more Intl objects than its memory limit allows (each counts as ${config.offHeapCostKiB} KiB)`,
     );
   const afterMap = (call: Call, ok: boolean, v: unknown): string => {
-    if (offHeapOver) {
+    if (offHeapState.over) {
       call.map = offHeapFailure(call, "map");
       return finish(call);
     }
@@ -586,7 +453,7 @@ export function isolateRuntime(shared: SharedArrayBuffer, configJson: string, li
     return invoke(mapFn as UserFn, call, 2, (ok, v) => afterMap(call, ok, v));
   };
   const afterFilter = (call: Call, ok: boolean, v: unknown): string | Promise<string> => {
-    if (offHeapOver) {
+    if (offHeapState.over) {
       call.filter = offHeapFailure(call, "filter");
       return finish(call);
     }

@@ -12,6 +12,7 @@ import {
   positionProblem,
   prepareFunctionSource,
 } from "./function-source.ts";
+import { isolateHardening } from "./isolate-hardening.ts";
 import { isolateRuntime } from "./isolate-runtime.ts";
 import { hookgateLibrary } from "./isolate-stdlib.ts";
 import { MAX_LOG_CHARS, MAX_LOG_LINES, MAX_OUTPUT_DEPTH, type RouteLimits } from "./limits.ts";
@@ -38,7 +39,7 @@ export interface LoadFailure {
 }
 
 const FILES: Record<Step, string> = { filter: "filter.js", map: "map.js" };
-const RUNTIME_SOURCE = `"use strict";((runtime, library) => (shared, config) => runtime(shared, config, library()))(${isolateRuntime.toString()}, ${hookgateLibrary.toString()})`;
+const RUNTIME_SOURCE = `"use strict";((runtime, library, harden) => (shared, config) => runtime(shared, config, library(), harden))(${isolateRuntime.toString()}, ${hookgateLibrary.toString()}, ${isolateHardening.toString()})`;
 /** What one Intl object is counted as outside the heap (measured: ~27 KB of RSS per
  * DateTimeFormat, none of it in V8's figures). */
 const OFF_HEAP_COST_KIB = 32;
