@@ -1,11 +1,12 @@
 import { HookgateError } from "../errors.ts";
 import type { HookgateEvent } from "../events/index.ts";
+import { Batcher } from "../shared/batcher.ts";
 import { defineScript, type Redis, type RedisScript } from "../shared/redis.ts";
 import type { RedisKeys } from "../shared/redis-keys.ts";
 import type { StorageGuard } from "../shared/storage-guard.ts";
 
 /*
- * Accepting events is one Lua call per request: for each event, mark its id seen (SET NX with the
+ * Accepting events is one Lua call for the requests of one tick: for each event, mark its id seen (SET NX with the
  * dedup window) and, only if it was new, append it to the events stream. Both happen or neither,
  * so an event is never marked seen without being stored, and the 202 goes back after Redis has it.
  * KEYS: events stream. ARGV: window seconds, seen-key prefix, then id/json pairs.
@@ -23,6 +24,9 @@ for i = 3, #ARGV, 2 do
 end
 return out`;
 
+/** Requests per script call: a batch of 100 events per request makes this up to 6,400 events. */
+const MAX_REQUESTS_PER_CALL = 64;
+
 export interface Accepted {
   id: string;
   duplicate: boolean;
@@ -33,6 +37,7 @@ export class EventIntake {
   readonly #keys: RedisKeys;
   readonly #windowS: number;
   readonly #storage: StorageGuard | null;
+  readonly #requests: Batcher<IntakeRequest>;
 
   /** @param storage when given, events are refused while Redis has no room to walk and record them */
   constructor(redis: Redis, keys: RedisKeys, dedupWindowS: number, storage: StorageGuard | null = null) {
@@ -40,6 +45,9 @@ export class EventIntake {
     this.#keys = keys;
     this.#windowS = dedupWindowS;
     this.#storage = storage;
+    // Requests that arrive together (one event per webhook request, many in flight) share one
+    // script call and one round trip; each still gets its answer only once Redis has its events.
+    this.#requests = new Batcher((requests) => this.#acceptAll(requests), MAX_REQUESTS_PER_CALL);
   }
 
   async accept(events: readonly HookgateEvent[]): Promise<Accepted[]> {
@@ -47,8 +55,15 @@ export class EventIntake {
     // Accepted means recorded later: refused while that could not be, rather than lost then.
     if (this.#storage && !this.#storage.verdict().acceptsEvents)
       throw new HookgateError("HG_ERR_STORAGE_FULL");
+    const request: IntakeRequest = { events, stored: [] };
+    await this.#requests.add(request);
+    return events.map((e, i) => ({ id: e.id, duplicate: request.stored[i] !== 1 }));
+  }
+
+  /** One script call for the requests of one tick: each request's events, in order. */
+  async #acceptAll(requests: IntakeRequest[]): Promise<void> {
     const args: string[] = [String(this.#windowS), this.#keys.seenEvent("")];
-    for (const e of events) args.push(e.id, JSON.stringify(e));
+    for (const { events } of requests) for (const e of events) args.push(e.id, JSON.stringify(e));
     let stored: number[];
     try {
       stored = (await this.#accept.run([this.#keys.events], args)) as number[];
@@ -56,6 +71,16 @@ export class EventIntake {
       this.#storage?.noteError(err);
       throw err;
     }
-    return events.map((e, i) => ({ id: e.id, duplicate: stored[i] !== 1 }));
+    let at = 0;
+    for (const request of requests) {
+      request.stored = stored.slice(at, at + request.events.length);
+      at += request.events.length;
+    }
   }
+}
+
+interface IntakeRequest {
+  events: readonly HookgateEvent[];
+  /** Per event, 1 when stored and 0 when a duplicate, once the batch holding it is flushed. */
+  stored: number[];
 }
