@@ -42,7 +42,7 @@ export function isolateHardening(
   // ---- charge what escapes the heap limit ------------------------------------------------------
   // An Intl object keeps ICU state in C++ memory (~27 KB for a DateTimeFormat) that neither the
   // heap limit nor V8's external-memory figure sees: an isolate that keeps them grows the process
-  // without bound (issue 16, item 3). Each one user code makes (every Intl constructor, with or
+  // without bound. Each one user code makes (every Intl constructor, with or
   // without `new`, subclasses included, and Segmenter#segment) is charged offHeapCostKiB; past
   // the budget (the route's memory limit) making one throws, the step fails with
   // HG_ERR_SANDBOX_MEMORY, and the host recycles the isolate once half the budget is charged

@@ -336,7 +336,7 @@ export function isolateRuntime(
     // resolving it with r runs r's `then` (user code, and through it r's constructor and species)
     // while the step is still running, under its deadline. Never Promise.resolve(r) (it hands
     // back r itself when r.constructor says Promise) nor `then` on r (it builds its result through
-    // r's species, which may never settle, or settle with a forged answer: issue 16, item 1).
+    // r's species, which may never settle, or settle with a forged answer).
     const adopted = new NativePromise<unknown>((resolve) => resolve(r));
     return R.apply(promiseThen, adopted, [
       (v: unknown) => next(true, v),

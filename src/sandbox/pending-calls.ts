@@ -5,9 +5,9 @@
  * thousands a second) is rehashed over and over, and V8 links each obsolete table to its
  * successor (for live iterators). An obsolete table that had lived long enough to be in the old
  * generation then keeps the new one, and every call, promise and answer reachable from it, alive
- * through the young-generation collections: measured in bench/sandbox.ts, that promoted ~13 MB
- * per scavenge and cost the gateway ~2 µs per call in GC. A null-prototype object keyed by the
- * id has no such link.
+ * through the young-generation collections, which then promote megabytes per scavenge (visible
+ * as GC time per call in bench/sandbox.ts). A null-prototype object keyed by the id has no such
+ * link.
  */
 export class PendingCalls<T> {
   #byId: Record<number, T> = Object.create(null) as Record<number, T>;

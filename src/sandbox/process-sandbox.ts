@@ -85,9 +85,8 @@ const STARTUP_MS = 30_000;
 const MAX_DEFINED = 4096;
 /** A tick's calls are written in pieces of about this many bytes, after a first piece of
  * FIRST_PIECE calls that lets the child start at once. Every write wakes the child, and waking a
- * process on the other core is not cheap (a 2-core VM, bench/sandbox.ts: pieces of 32 KB cost
- * ~7% more CPU than one write per tick; the small first piece saves ~1 µs/event when 64 calls at
- * a time wait for each other, and costs nothing measurable otherwise). */
+ * process on the other core is not cheap, so pieces are large; the small first piece lets the
+ * child work while the rest is written (bench/sandbox.ts measures both). */
 const WRITE_CHUNK = 262_144;
 const FIRST_PIECE = 8;
 /** The longest record accepted from the child, in bytes. */
@@ -464,7 +463,7 @@ export class ProcessSandbox {
   /** The child's memory grew past maxRssMb (memory outside every isolate's heap limit, or
    * fragmentation that disposing isolates does not give back): later calls go to a new child,
    * and this one is killed once its calls in flight are answered, or at HARD_RSS_FACTOR times
-   * the ceiling if it keeps growing meanwhile (issue 16, item 3). */
+   * the ceiling if it keeps growing meanwhile. */
   #replace(child: Child): void {
     if (this.#child !== child) return;
     this.#child = null;

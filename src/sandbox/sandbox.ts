@@ -1,14 +1,14 @@
 /**
- * WHERE SECRETS LIVE, AND WHERE USER CODE RUNS (issue 7).
+ * WHERE SECRETS LIVE, AND WHERE USER CODE RUNS.
  *
  * The gateway process holds secrets: the admin token, every route's signing secret (whsec_) and
  * credential headers, the Redis URL (and its password, if any), in memory and in process.env.
  * isolated-vm's own advice is to run untrusted code in a process that holds none, and that is
  * what the default mode does (HOOKGATE_SANDBOX=process; `inline` keeps the isolates in the
- * gateway's process, as before).
+ * gateway's process, for tests and single-tenant set-ups).
  *
  * The split (process mode). User code runs only in one child process (sandbox-child.ts),
- * started with fork() with an environment of nothing but PATH (no REDIS_URL, no
+ * spawned with an environment of nothing but PATH (no REDIS_URL, no
  * HOOKGATE_ADMIN_TOKEN, no NODE_OPTIONS), none of the host's Node flags, cwd "/", no stdin, and
  * the pool's limits (numbers) as its one argument. Over its stream (a socket pair, protocol.ts)
  * it only ever receives route function sources with their key and limits, and event JSON; it

@@ -1,6 +1,5 @@
 /**
- * When is the sandbox process hung? The pure decision of ProcessSandbox's watchdog (issue 15,
- * item 10).
+ * When is the sandbox process hung? The pure decision of ProcessSandbox's watchdog.
  *
  * Silence alone cannot tell: on a busy machine (other processes keeping both cores busy) a child
  * that is merely starved of CPU is silent as long as one whose event loop is stuck, and killing
@@ -12,7 +11,7 @@
  * was last heard from, i.e. it ran for that long without turning its event loop once.
  *
  * Two fallbacks: where the thread's CPU time cannot be read (no /proc), silence past the margin
- * decides, as before; and a child silent for `maxSilentMs` is taken for hung whatever its CPU
+ * decides; and a child silent for `maxSilentMs` is taken for hung whatever its CPU
  * says (blocked in the kernel, stopped): no starved process on a working machine goes that long
  * without one turn of its loop.
  */
