@@ -7,10 +7,10 @@
  * for their target.
  */
 import type { EmailAddress, EmailStatus } from "../events/event-schema.ts";
+import { isRecord, type JsonRecord, own } from "../shared/json-value.ts";
+import { isoTime } from "../shared/time.ts";
 import { emailViewOf } from "../sources/email-view/index.ts";
 import { emailView, type RawView } from "../sources/email-view/view.ts";
-import { isRecord, type JsonRecord, own } from "./json-value.ts";
-import { isoTime } from "./time.ts";
 
 /** Drives the preset's colour and emoji. */
 export type EventKind = "failure" | "success" | "incoming" | "other";

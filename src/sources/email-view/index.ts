@@ -3,7 +3,7 @@
  * type), one shape for all of them (view.ts).
  */
 import type { EmailView } from "../../events/event-schema.ts";
-import { type JsonRecord, own } from "../../templates/json-value.ts";
+import { type JsonRecord, own } from "../../shared/json-value.ts";
 import type { SourceKind } from "../source-schema.ts";
 import { emailEngineView } from "./emailengine.ts";
 import { genericView } from "./generic.ts";

@@ -10,9 +10,9 @@ import {
   type EmailStatus,
   type EmailView,
 } from "../../events/event-schema.ts";
-import { isRecord, type JsonRecord, own } from "../../templates/json-value.ts";
-import { cutText } from "../../templates/text-cut.ts";
-import { isoTime } from "../../templates/time.ts";
+import { isRecord, type JsonRecord, own } from "../../shared/json-value.ts";
+import { cutText } from "../../shared/text-cut.ts";
+import { isoTime } from "../../shared/time.ts";
 
 export type { EmailAddress, EmailStatus, EmailView };
 
