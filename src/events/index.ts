@@ -6,6 +6,15 @@ export {
   type EventIn,
   EventInSchema,
   type HookgateEvent,
+  PostedEventInSchema,
 } from "./event-schema.ts";
 export { normalizeEvent } from "./normalize.ts";
+export {
+  globAsksForOwn,
+  isOwnType,
+  OWN_EVENT_TYPES,
+  OWN_PREFIX,
+  OWN_SOURCE,
+  type OwnEventType,
+} from "./own-event-types.ts";
 export { sampleEvent } from "./sample.ts";

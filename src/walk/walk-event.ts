@@ -1,7 +1,7 @@
 import { buildRequest, type OutgoingRequest } from "../delivery/index.ts";
 import type { HookgateEvent } from "../events/index.ts";
 import { deliveryIdFor } from "../ids.ts";
-import { aboutRoute } from "../own-events/own-event-rules.ts";
+import { aboutRoute } from "../own-events/index.ts";
 import { batchBody } from "../queue/batch-buffer.ts";
 import { type CompiledRoute, candidateRoutes, routeStateOf } from "../routing/index.ts";
 import type { RouteRun, Sandbox, StepResult } from "../sandbox/index.ts";
