@@ -3,7 +3,6 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { isRequestBuildError, type OutgoingRequest, sendRequest } from "../delivery/index.ts";
 import { HookgateError } from "../errors.ts";
-import { sampleEvent } from "../events/index.ts";
 import {
   applyRoutePatch,
   buildRoute,
@@ -17,6 +16,7 @@ import {
   routeStateOf,
   toRouteOut,
 } from "../routing/index.ts";
+import { sampleEvent } from "../sources/index.ts";
 import { requestOf, walkEvent } from "../walk/index.ts";
 import type { ApiDeps } from "./deps.ts";
 import { checkFunction, checkRouteContent } from "./route-validation.ts";

@@ -8,7 +8,6 @@ export {
   type HookgateEvent,
   PostedEventInSchema,
 } from "./event-schema.ts";
-export { normalizeEvent } from "./normalize.ts";
 export {
   globAsksForOwn,
   isOwnType,
@@ -17,4 +16,3 @@ export {
   OWN_SOURCE,
   type OwnEventType,
 } from "./own-event-types.ts";
-export { sampleEvent } from "./sample.ts";

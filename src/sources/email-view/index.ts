@@ -48,7 +48,9 @@ export function emailViewOf(
 }
 
 export {
+  emailView,
   isEmailStatus,
+  type RawView,
   VIEW_LINE_CHARS,
   VIEW_MAX_ADDRESSES,
   VIEW_TEXT_CHARS,

@@ -1,13 +1,14 @@
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { describe, it } from "node:test";
-import { type EmailView, normalizeEvent } from "../../../src/events/index.ts";
+import type { EmailView } from "../../../src/events/index.ts";
 import {
   emailViewOf,
   VIEW_LINE_CHARS,
   VIEW_MAX_ADDRESSES,
   VIEW_TEXT_CHARS,
 } from "../../../src/sources/email-view/index.ts";
+import { normalizeEvent } from "../../../src/sources/index.ts";
 import { eventsOfSample, listSamples, SAMPLES_DIR } from "../../../src/sources/samples.ts";
 
 /**
