@@ -33,13 +33,10 @@ export {
 export { type AttemptResult, type SendOptions, sendRequest } from "./send.ts";
 export {
   activeSecrets,
-  bodySignature,
   DEFAULT_HMAC_HEADER,
-  generateSecret,
   signatureHeaderOf,
   signatureHeaders,
   standardWebhooksHeaders,
-  standardWebhooksSignature,
 } from "./sign.ts";
 export { authorizationOf, type TargetAuth } from "./target-auth.ts";
 export {

@@ -1,12 +1,11 @@
-import { createHmac, createSecretKey, type KeyObject, randomBytes } from "node:crypto";
 import type { Route } from "../routing/index.ts";
+import { bodySignature, standardWebhooksSignature } from "../shared/hmac.ts";
 
 /*
- * Outgoing signatures, pure. Every scheme signs the exact body bytes that are sent.
- *   standard-webhooks (https://www.standardwebhooks.com):
- *     signed content = `${webhook-id}.${webhook-timestamp}.${body}`
- *     webhook-signature = "v1," + base64(HMAC-SHA256(key, signed content)), space-separated when
- *     several keys sign (rotation). The key is the base64-decoded part of `whsec_<base64>`.
+ * Outgoing signatures, pure: which headers each scheme writes (the HMACs are shared/hmac.ts's).
+ * Every scheme signs the exact body bytes that are sent.
+ *   standard-webhooks (https://www.standardwebhooks.com): webhook-id, webhook-timestamp and
+ *     webhook-signature, one "v1,…" per secret that signs (rotation).
  *   emailengine: X-EE-Wh-Signature = base64url(HMAC-SHA256(secret, body)), as EmailEngine signs
  *     its own webhooks with its serviceSecret (lib/webhooks.js).
  *   stalwart: X-Signature = padded base64(HMAC-SHA256(secret, body)), as Stalwart's webhook
@@ -20,44 +19,6 @@ type Signing = Route["target"]["signing"];
 
 export const DEFAULT_HMAC_HEADER = "x-hookgate-signature";
 
-/** A new secret: whsec_ + base64 for Standard Webhooks, 32 random bytes in base64url otherwise. */
-export function generateSecret(scheme = "standard-webhooks"): string {
-  const bytes = randomBytes(32);
-  return scheme === "standard-webhooks" ? `whsec_${bytes.toString("base64")}` : bytes.toString("base64url");
-}
-
-// Decoding the secret and building a KeyObject per request showed in profiles; routes have few.
-const keys = new Map<string, KeyObject>();
-const MAX_CACHED_KEYS = 10_000;
-
-function secretKey(secret: string, bytes: "base64" | "utf8"): KeyObject {
-  const cacheKey = `${bytes}:${secret}`;
-  let key = keys.get(cacheKey);
-  if (!key) {
-    if (keys.size >= MAX_CACHED_KEYS) keys.clear();
-    const text = bytes === "base64" && secret.startsWith("whsec_") ? secret.slice(6) : secret;
-    key = createSecretKey(Buffer.from(text, bytes));
-    keys.set(cacheKey, key);
-  }
-  return key;
-}
-
-export function standardWebhooksSignature(
-  secrets: readonly string[],
-  id: string,
-  timestampS: number,
-  body: string | Buffer,
-): string {
-  return secrets
-    .map((secret) => {
-      const mac = createHmac("sha256", secretKey(secret, "base64"));
-      mac.update(`${id}.${timestampS}.`);
-      mac.update(body);
-      return `v1,${mac.digest("base64")}`;
-    })
-    .join(" ");
-}
-
 export function standardWebhooksHeaders(
   secrets: readonly string[],
   id: string,
@@ -69,15 +30,6 @@ export function standardWebhooksHeaders(
     "webhook-timestamp": String(timestampS),
     "webhook-signature": standardWebhooksSignature(secrets, id, timestampS, body),
   };
-}
-
-/** HMAC-SHA256 of the body keyed by the secret's UTF-8 bytes (the body-only schemes). */
-export function bodySignature(
-  secret: string,
-  body: string | Buffer,
-  encoding: "hex" | "base64" | "base64url",
-): string {
-  return createHmac("sha256", secretKey(secret, "utf8")).update(body).digest(encoding);
 }
 
 /** The header (lower case) a body-only scheme writes; null for standard-webhooks and none. */

@@ -3,6 +3,7 @@ import { envRefProblem } from "../delivery/env-refs.ts";
 import { REDACTED, shownAuth, shownHeaders } from "../delivery/redact.ts";
 import { signatureHeaderOf } from "../delivery/sign.ts";
 import { DisplayNameSchema } from "../shared/display-name.ts";
+import { STANDARD_WEBHOOKS_SECRET } from "../shared/hmac.ts";
 import { TemplateSchema } from "../templates/index.ts";
 
 export { REDACTED };
@@ -17,7 +18,7 @@ export const MAX_FUNCTION_BYTES = 256 * 1024;
 /** Standard Webhooks secrets: whsec_ + base64 of 24 to 64 bytes (the HMAC key is the decoded bytes). */
 export const SecretSchema = z
   .string()
-  .regex(/^whsec_[A-Za-z0-9+/]{32,88}={0,2}$/, "must be whsec_ followed by base64 of 24 to 64 bytes");
+  .regex(STANDARD_WEBHOOKS_SECRET, "must be whsec_ followed by base64 of 24 to 64 bytes");
 
 const HeaderNameSyntax = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "must be an HTTP header name");
 const HeaderNameSchema = HeaderNameSyntax.refine(
