@@ -1,5 +1,6 @@
+import { toRouteOut } from "../api/route-out.ts";
 import type { DeliveryLog } from "../delivery-log/index.ts";
-import { type RouteStore, toRouteOut } from "../routing/index.ts";
+import type { RouteStore } from "../routing/index.ts";
 import { type SourceStore, toSourceOut } from "../sources/index.ts";
 import type { Snapshot } from "./audit-diff.ts";
 import type { KeyStore } from "./key-store.ts";

@@ -92,7 +92,7 @@ function step(s: StepResult | null) {
 function shownRequestOf(walk: RouteWalk, event: HookgateEvent) {
   try {
     const request = requestOf(walk, event);
-    return { request: request && redactRequest(request, walk.route.route), error: null };
+    return { request: request && redactRequest(request, walk.route.route.target), error: null };
   } catch (err) {
     if (!isRequestBuildError(err)) throw err;
     return { request: null, error: { code: err.code, message: err.message } };

@@ -1,6 +1,6 @@
-import { checkTargetUrl } from "../delivery/index.ts";
+import { checkTargetUrl, TargetSchema } from "../delivery/index.ts";
 import { HookgateError } from "../errors.ts";
-import { batchProblem, type Route, TargetSchema } from "../routing/index.ts";
+import { batchProblem, type Route } from "../routing/index.ts";
 import { checkFunctionSource } from "../sandbox/index.ts";
 import { checkTemplate, type Template, TemplateSyntaxError } from "../templates/index.ts";
 import type { ApiDeps } from "./deps.ts";

@@ -10,15 +10,14 @@ import {
   compileRoute,
   type Route,
   RouteInSchema,
-  RouteOutSchema,
   RoutePatchSchema,
   rotateRouteSecret,
   routeStateOf,
-  toRouteOut,
 } from "../routing/index.ts";
 import { sampleEvent } from "../sources/index.ts";
 import { requestOf, walkEvent } from "../walk/index.ts";
 import type { ApiDeps } from "./deps.ts";
+import { RouteOutSchema, toRouteOut } from "./route-out.ts";
 import { checkFunction, checkRouteContent } from "./route-validation.ts";
 import { ErrorBodySchema } from "./schemas.ts";
 import { changedByOf } from "./versions-api.ts";

@@ -31,14 +31,8 @@ export {
   type RetryPolicy,
 } from "./retry-policy.ts";
 export { type AttemptResult, type SendOptions, sendRequest } from "./send.ts";
-export {
-  activeSecrets,
-  DEFAULT_HMAC_HEADER,
-  signatureHeaderOf,
-  signatureHeaders,
-  standardWebhooksHeaders,
-} from "./sign.ts";
-export { authorizationOf, type TargetAuth } from "./target-auth.ts";
+export { activeSecrets, signatureHeaders, standardWebhooksHeaders } from "./sign.ts";
+export { authorizationOf } from "./target-auth.ts";
 export {
   type BreakerSettings,
   type BreakerState,
@@ -54,3 +48,17 @@ export {
   targetKeyOf,
   targetPauseMs,
 } from "./target-policy.ts";
+export {
+  DEFAULT_HMAC_HEADER,
+  type PreviousSecret,
+  SecretSchema,
+  SIGNING_SCHEMES,
+  type SignedTarget,
+  type SigningScheme,
+  signatureHeaderOf,
+  type Target,
+  type TargetAuth,
+  TargetAuthSchema,
+  TargetPatchSchema,
+  TargetSchema,
+} from "./target-schema.ts";

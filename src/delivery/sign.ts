@@ -1,5 +1,5 @@
-import type { Route } from "../routing/index.ts";
 import { bodySignature, standardWebhooksSignature } from "../shared/hmac.ts";
+import { DEFAULT_HMAC_HEADER, type SignedTarget, signatureHeaderOf, type Target } from "./target-schema.ts";
 
 /*
  * Outgoing signatures, pure: which headers each scheme writes (the HMACs are shared/hmac.ts's).
@@ -15,9 +15,7 @@ import { bodySignature, standardWebhooksSignature } from "../shared/hmac.ts";
  * header holds one signature: only Standard Webhooks can sign with a rotated-out secret as well.
  */
 
-type Signing = Route["target"]["signing"];
-
-export const DEFAULT_HMAC_HEADER = "x-hookgate-signature";
+type Signing = Target["signing"];
 
 export function standardWebhooksHeaders(
   secrets: readonly string[],
@@ -32,29 +30,15 @@ export function standardWebhooksHeaders(
   };
 }
 
-/** The header (lower case) a body-only scheme writes; null for standard-webhooks and none. */
-export function signatureHeaderOf(signing: Pick<Signing, "scheme" | "header">): string | null {
-  switch (signing.scheme) {
-    case "emailengine":
-      return "x-ee-wh-signature";
-    case "stalwart":
-      return "x-signature";
-    case "hmac-sha256":
-      return (signing.header ?? DEFAULT_HMAC_HEADER).toLowerCase();
-    default:
-      return null;
-  }
-}
-
 /**
  * The secrets that sign now: the current one, then (Standard Webhooks only) every rotated-out one
  * whose grace has not ended at `nowMs`.
  */
-export function activeSecrets(route: Pick<Route, "target" | "previousSecrets">, nowMs: number): string[] {
-  const { secret, scheme } = route.target.signing;
+export function activeSecrets(signed: SignedTarget, nowMs: number): string[] {
+  const { secret, scheme } = signed.target.signing;
   if (!secret || scheme === "none") return [];
-  if (scheme !== "standard-webhooks" || !route.previousSecrets?.length) return [secret];
-  const previous = route.previousSecrets.filter((p) => Date.parse(p.expiresAt) > nowMs).map((p) => p.secret);
+  if (scheme !== "standard-webhooks" || !signed.previousSecrets?.length) return [secret];
+  const previous = signed.previousSecrets.filter((p) => Date.parse(p.expiresAt) > nowMs).map((p) => p.secret);
   return [secret, ...previous];
 }
 
