@@ -4,12 +4,18 @@ import { z } from "zod";
 import { isRequestBuildError, redactRequest } from "../delivery/index.ts";
 import { HookgateError } from "../errors.ts";
 import { EventInSchema, type HookgateEvent } from "../events/index.ts";
-import { buildRoute, type CompiledRoute, compileRoute, type Route, RouteInSchema } from "../routing/index.ts";
+import {
+  buildRoute,
+  type CompiledRoute,
+  checkRouteContent,
+  compileRoute,
+  type Route,
+  RouteInSchema,
+} from "../routing/index.ts";
 import type { StepResult } from "../sandbox/index.ts";
 import { eventsOfSample, normalizeEvent } from "../sources/index.ts";
 import { type RouteWalk, requestOf, walkEvent } from "../walk/index.ts";
 import type { ApiDeps } from "./deps.ts";
-import { checkRouteContent } from "./route-validation.ts";
 import { ErrorBodySchema } from "./schemas.ts";
 
 const DryRunInSchema = z

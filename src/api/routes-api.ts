@@ -7,6 +7,8 @@ import {
   applyRoutePatch,
   buildRoute,
   type ChangedBy,
+  checkFunction,
+  checkRouteContent,
   compileRoute,
   type Route,
   RouteInSchema,
@@ -18,7 +20,6 @@ import { sampleEvent } from "../sources/index.ts";
 import { requestOf, walkEvent } from "../walk/index.ts";
 import type { ApiDeps } from "./deps.ts";
 import { RouteOutSchema, toRouteOut } from "./route-out.ts";
-import { checkFunction, checkRouteContent } from "./route-validation.ts";
 import { ErrorBodySchema } from "./schemas.ts";
 import { changedByOf } from "./versions-api.ts";
 

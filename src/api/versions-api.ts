@@ -5,6 +5,7 @@ import { HookgateError } from "../errors.ts";
 import {
   type ChangedBy,
   changedFields,
+  checkRouteContent,
   type RouteVersion,
   rollbackRoute,
   VERSIONS_KEPT,
@@ -13,7 +14,6 @@ import { principalOf } from "./auth.ts";
 import type { ApiDeps } from "./deps.ts";
 import { routeOut } from "./docs-examples.ts";
 import { RouteOutSchema, toRouteOut } from "./route-out.ts";
-import { checkRouteContent } from "./route-validation.ts";
 import { ErrorBodySchema } from "./schemas.ts";
 
 /*

@@ -6,6 +6,7 @@ export {
   rotateRouteSecret,
   type SecretRotation,
 } from "./route-build.ts";
+export { checkFunction, checkRouteContent } from "./route-check.ts";
 export { changedFields, rollbackRoute } from "./route-history.ts";
 export {
   candidateRoutes,
