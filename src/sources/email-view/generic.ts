@@ -1,4 +1,4 @@
-import type { EmailStatus } from "../../events/event-schema.ts";
+import type { EmailStatus } from "../../events/index.ts";
 import { isRecord } from "../../shared/json-value.ts";
 import { bounceOf, firstOf, isEmailStatus, type RawView, rec, recOf } from "./view.ts";
 

@@ -2,7 +2,7 @@
  * `event.email`: one reader per email system (a pure function of the body it sent and the event
  * type), one shape for all of them (view.ts).
  */
-import type { EmailView } from "../../events/event-schema.ts";
+import type { EmailView } from "../../events/index.ts";
 import { type JsonRecord, own } from "../../shared/json-value.ts";
 import type { SourceKind } from "../source-schema.ts";
 import { emailEngineView } from "./emailengine.ts";

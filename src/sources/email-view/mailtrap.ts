@@ -1,4 +1,4 @@
-import type { EmailStatus } from "../../events/event-schema.ts";
+import type { EmailStatus } from "../../events/index.ts";
 import type { JsonRecord } from "../../shared/json-value.ts";
 import type { RawView } from "./view.ts";
 
