@@ -1,4 +1,3 @@
-export { type AddressPolicy, checkTargetUrl, createAddressPolicy } from "./address-policy.ts";
 export { type AttemptErrorCode, classifyAttemptError } from "./attempt-error.ts";
 export { buildRequest, type OutgoingRequest, type RenderedPayload, USER_AGENT } from "./build-request.ts";
 export { type EnvSource, envRefProblem, envRefsIn, resolveEnvRefs } from "./env-refs.ts";

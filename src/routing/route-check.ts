@@ -1,6 +1,7 @@
-import { type AddressPolicy, checkTargetUrl, TargetSchema } from "../delivery/index.ts";
+import { TargetSchema } from "../delivery/index.ts";
 import { HookgateError } from "../errors.ts";
 import { checkFunctionSource } from "../sandbox/index.ts";
+import { type AddressPolicy, checkTargetUrl } from "../shared/address-policy.ts";
 import { describeIssues } from "../shared/validation-issues.ts";
 import { checkTemplate, type Template, TemplateSyntaxError } from "../templates/index.ts";
 import { batchProblem } from "./batch-rules.ts";
