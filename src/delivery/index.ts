@@ -1,5 +1,15 @@
 export { type AttemptErrorCode, classifyAttemptError } from "./attempt-error.ts";
+export {
+  type AttemptOutcome,
+  type AttemptReport,
+  type AttemptRoute,
+  AttemptRunner,
+  type AttemptRunnerOptions,
+  type SendRegistry,
+  type TargetNews,
+} from "./attempt-runner.ts";
 export { buildRequest, type OutgoingRequest, type RenderedPayload, USER_AGENT } from "./build-request.ts";
+export type { DeferReason } from "./defer-reason.ts";
 export { type EnvSource, envRefProblem, envRefsIn, resolveEnvRefs } from "./env-refs.ts";
 export { encodeFormBody, FORM_CONTENT_TYPE } from "./form-body.ts";
 export { BlockedAddressError, createGuardedAgent, isBlockedAddressError } from "./guarded-agent.ts";
@@ -61,3 +71,4 @@ export {
   TargetPatchSchema,
   TargetSchema,
 } from "./target-schema.ts";
+export { type TargetSnapshot, TargetState } from "./target-state.ts";

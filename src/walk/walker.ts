@@ -1,11 +1,10 @@
 import { hostname } from "node:os";
+import type { AttemptOutcome, AttemptRunner } from "../delivery/index.ts";
 import type { DeliveryLog, NewDelivery } from "../delivery-log/index.ts";
 import type { HookgateEvent } from "../events/index.ts";
 import { deliveryIdFor } from "../ids.ts";
 import type { OwnEvents } from "../own-events/index.ts";
 import {
-  type AttemptOutcome,
-  type AttemptRunner,
   type BatchItem,
   type BatchSettings,
   batchBody,
