@@ -24,7 +24,7 @@ export const TITLE: Record<Kind, string> = {
   mailpilot: "Mailpilot",
 };
 
-/** One sample body per system (files under test/fixtures/sources/). */
+/** One sample body per system (files under samples/sources/). */
 export const EXAMPLE_SAMPLES: Record<Kind, string> = {
   emailengine: "emailengine/messageNew.json",
   stalwart: "stalwart/message-ingest.spam.json",

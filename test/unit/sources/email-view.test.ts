@@ -13,7 +13,7 @@ import { eventsOfSample, listSamples, SAMPLES_DIR } from "../../../src/sources/s
 
 /**
  * The view each sample body becomes, event by event (a batch holds several), field by field.
- * Read from test/fixtures/sources/** through the kind's adapter, as a source would.
+ * Read from samples/sources/** through the kind's adapter, as a source would.
  */
 const EXPECTED: Record<string, Array<EmailView | null>> = {
   "emailengine/accountAdded.json": [{ account: "example" }],
