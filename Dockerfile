@@ -16,7 +16,7 @@ COPY package.json ./
 COPY src ./src
 COPY routes ./routes
 COPY functions ./functions
-COPY test/fixtures/sources ./test/fixtures/sources
+COPY samples ./samples
 USER node
 EXPOSE 3000
 CMD ["node", "src/main.ts"]

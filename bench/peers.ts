@@ -59,7 +59,7 @@ const SAMPLE_EVERY = 50;
 // Bounds every wait: a system that loses events ends its row instead of hanging the run.
 const DRAIN_TIMEOUT_MS = 120_000 + N * 10;
 
-/** EmailEngine's `messageNew` webhook body (test/fixtures/sources/emailengine), padded to 2 KB. */
+/** EmailEngine's `messageNew` webhook body (samples/sources/emailengine), padded to 2 KB. */
 function emailEngineBody(eventId: string): string {
   const body = {
     serviceUrl: "https://emailengine.example.com",

@@ -1,22 +1,15 @@
 import type { FastifyInstance } from "fastify";
 import { type ApiDeps, buildApp, buildOpsApp } from "./api/index.ts";
 import type { Config } from "./config/index.ts";
-import { breakerAt, createAddressPolicy, createGuardedAgent } from "./delivery/index.ts";
+import { AttemptRunner, breakerAt, createGuardedAgent, TargetState } from "./delivery/index.ts";
 import { DeliveryLog } from "./delivery-log/index.ts";
 import { EventIntake } from "./ingest/index.ts";
 import { eventStreamOf, Metrics } from "./metrics/index.ts";
 import { OwnEvents } from "./own-events/index.ts";
-import {
-  AttemptRunner,
-  BatchBuffer,
-  DeliveryQueue,
-  DeliveryScheduler,
-  DeliveryWorker,
-  FifoLanes,
-  TargetState,
-} from "./queue/index.ts";
+import { BatchBuffer, DeliveryQueue, DeliveryScheduler, DeliveryWorker, FifoLanes } from "./queue/index.ts";
 import { RouteStore, RouteTable, routeStateOf } from "./routing/index.ts";
 import { createSandbox } from "./sandbox/index.ts";
+import { createAddressPolicy } from "./shared/address-policy.ts";
 import { createLogger, errorReporter, type Logger } from "./shared/logger.ts";
 import { createBlockingRedis, createRedis, waitForRedis } from "./shared/redis.ts";
 import { redisKeys } from "./shared/redis-keys.ts";

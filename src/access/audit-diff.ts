@@ -1,4 +1,4 @@
-import { REDACTED } from "../delivery/redact.ts";
+import { REDACTED } from "../delivery/index.ts";
 
 /*
  * What a change did, field by field, without showing a secret. The diff is taken on the stored

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { AuditEntrySchema, type AuditLog } from "../access/audit-log.ts";
+import { AuditEntrySchema, type AuditLog } from "../access/index.ts";
 import { HookgateError } from "../errors.ts";
 import { ErrorBodySchema } from "./schemas.ts";
 

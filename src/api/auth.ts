@@ -1,10 +1,16 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { ADMIN_PRINCIPAL, KEY_PREFIX, keyIsLive, type Principal } from "../access/api-key.ts";
-import { KeyStore } from "../access/key-store.ts";
-import "../access/route-config.ts";
-import { missingScopes, type Scope } from "../access/scopes.ts";
+import {
+  ADMIN_PRINCIPAL,
+  KEY_PREFIX,
+  KeyStore,
+  keyIsLive,
+  missingScopes,
+  type Principal,
+  type Scope,
+} from "../access/index.ts";
 import { HookgateError } from "../errors.ts";
+import "./route-config.ts";
 import type { ApiDeps } from "./deps.ts";
 
 const digest = (value: string) => createHash("sha256").update(value).digest();

@@ -7,11 +7,10 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from "fastify-type-provider-zod";
-import { installAuditHook } from "../access/audit-hook.ts";
-import { AuditLog } from "../access/audit-log.ts";
-import { withScopeDoc } from "../access/scopes.ts";
+import { AuditLog, withScopeDoc } from "../access/index.ts";
 import { HookgateError } from "../errors.ts";
 import { auditApi } from "./audit-api.ts";
+import { installAuditHook } from "./audit-hook.ts";
 import { keyStoreOf, principalOf, requireKey } from "./auth.ts";
 import { dashboardApi } from "./dashboard-api.ts";
 import { deliveriesApi } from "./deliveries-api.ts";

@@ -1,13 +1,14 @@
 import type { Dispatcher } from "undici";
 import type { Config } from "../config/index.ts";
-import type { AddressPolicy } from "../delivery/index.ts";
+import type { TargetState } from "../delivery/index.ts";
 import type { DeliveryLog } from "../delivery-log/index.ts";
 import type { EventIntake } from "../ingest/index.ts";
 import type { Metrics } from "../metrics/index.ts";
 import type { OwnEvents } from "../own-events/index.ts";
-import type { DeliveryQueue, DeliveryScheduler, TargetState } from "../queue/index.ts";
+import type { DeliveryQueue, DeliveryScheduler } from "../queue/index.ts";
 import type { RouteStore, RouteTable } from "../routing/index.ts";
 import type { Sandbox } from "../sandbox/index.ts";
+import type { AddressPolicy } from "../shared/address-policy.ts";
 import type { Redis } from "../shared/redis.ts";
 import type { SourceStore } from "../sources/index.ts";
 import type { StatsReader } from "../stats/index.ts";

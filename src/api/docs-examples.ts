@@ -1,8 +1,9 @@
 import type { z } from "zod";
 import type { HookgateEvent } from "../events/index.ts";
-import { buildRoute, RouteInSchema, toRouteOut } from "../routing/index.ts";
+import { buildRoute, RouteInSchema } from "../routing/index.ts";
 import { buildSource, eventsOfSample, listSamples, SourceInSchema, toSourceOut } from "../sources/index.ts";
 import type { NamedExamples } from "./openapi-examples.ts";
+import { toRouteOut } from "./route-out.ts";
 
 /*
  * What the examples of the OpenAPI document (and so of /docs) are made of: the email events of the
@@ -23,7 +24,7 @@ export const TITLE: Record<Kind, string> = {
   mailpilot: "Mailpilot",
 };
 
-/** One sample body per system (files under test/fixtures/sources/). */
+/** One sample body per system (files under samples/sources/). */
 export const EXAMPLE_SAMPLES: Record<Kind, string> = {
   emailengine: "emailengine/messageNew.json",
   stalwart: "stalwart/message-ingest.spam.json",

@@ -3,13 +3,19 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { isRequestBuildError, redactRequest } from "../delivery/index.ts";
 import { HookgateError } from "../errors.ts";
-import { EventInSchema, type HookgateEvent, normalizeEvent } from "../events/index.ts";
-import { buildRoute, type CompiledRoute, compileRoute, type Route, RouteInSchema } from "../routing/index.ts";
+import { EventInSchema, type HookgateEvent } from "../events/index.ts";
+import {
+  buildRoute,
+  type CompiledRoute,
+  checkRouteContent,
+  compileRoute,
+  type Route,
+  RouteInSchema,
+} from "../routing/index.ts";
 import type { StepResult } from "../sandbox/index.ts";
-import { eventsOfSample } from "../sources/index.ts";
+import { eventsOfSample, normalizeEvent } from "../sources/index.ts";
 import { type RouteWalk, requestOf, walkEvent } from "../walk/index.ts";
 import type { ApiDeps } from "./deps.ts";
-import { checkRouteContent } from "./route-validation.ts";
 import { ErrorBodySchema } from "./schemas.ts";
 
 const DryRunInSchema = z
@@ -92,7 +98,7 @@ function step(s: StepResult | null) {
 function shownRequestOf(walk: RouteWalk, event: HookgateEvent) {
   try {
     const request = requestOf(walk, event);
-    return { request: request && redactRequest(request, walk.route.route), error: null };
+    return { request: request && redactRequest(request, walk.route.route.target), error: null };
   } catch (err) {
     if (!isRequestBuildError(err)) throw err;
     return { request: null, error: { code: err.code, message: err.message } };

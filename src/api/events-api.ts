@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { PostedEventInSchema } from "../events/event-schema.ts";
-import { normalizeEvent } from "../events/index.ts";
+import { PostedEventInSchema } from "../events/index.ts";
+import { normalizeEvent } from "../sources/index.ts";
 import type { ApiDeps } from "./deps.ts";
 import { ErrorBodySchema } from "./schemas.ts";
 

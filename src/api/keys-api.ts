@@ -5,10 +5,10 @@ import {
   KeyCreatedSchema,
   KeyInSchema,
   KeyListSchema,
+  missingScopes,
   newKeySecret,
-} from "../access/api-key.ts";
-import { toKeyOut } from "../access/key-store.ts";
-import { missingScopes } from "../access/scopes.ts";
+  toKeyOut,
+} from "../access/index.ts";
 import { HookgateError } from "../errors.ts";
 import { forbidden, keyStoreOf, principalOf } from "./auth.ts";
 import type { ApiDeps } from "./deps.ts";

@@ -3,23 +3,23 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { isRequestBuildError, type OutgoingRequest, sendRequest } from "../delivery/index.ts";
 import { HookgateError } from "../errors.ts";
-import { sampleEvent } from "../events/index.ts";
 import {
   applyRoutePatch,
   buildRoute,
   type ChangedBy,
+  checkFunction,
+  checkRouteContent,
   compileRoute,
   type Route,
   RouteInSchema,
-  RouteOutSchema,
   RoutePatchSchema,
   rotateRouteSecret,
   routeStateOf,
-  toRouteOut,
 } from "../routing/index.ts";
+import { sampleEvent } from "../sources/index.ts";
 import { requestOf, walkEvent } from "../walk/index.ts";
 import type { ApiDeps } from "./deps.ts";
-import { checkFunction, checkRouteContent } from "./route-validation.ts";
+import { RouteOutSchema, toRouteOut } from "./route-out.ts";
 import { ErrorBodySchema } from "./schemas.ts";
 import { changedByOf } from "./versions-api.ts";
 

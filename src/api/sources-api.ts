@@ -5,12 +5,12 @@ import { HookgateError } from "../errors.ts";
 import {
   applySourcePatch,
   buildSource,
+  listSamples,
   SourceInSchema,
   SourceOutSchema,
   SourcePatchSchema,
   toSourceOut,
 } from "../sources/index.ts";
-import { listSamples } from "../sources/samples.ts";
 import type { ApiDeps } from "./deps.ts";
 import { ErrorBodySchema } from "./schemas.ts";
 

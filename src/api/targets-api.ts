@@ -1,9 +1,8 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { targetKeyOf } from "../delivery/index.ts";
+import { type TargetSnapshot, targetKeyOf } from "../delivery/index.ts";
 import { HookgateError } from "../errors.ts";
-import type { TargetSnapshot } from "../queue/target-state.ts";
-import { promoteWaiting } from "../queue/target-waiters.ts";
+import { promoteWaiting } from "../queue/index.ts";
 import type { Route } from "../routing/index.ts";
 import type { ApiDeps } from "./deps.ts";
 import { ErrorBodySchema } from "./schemas.ts";

@@ -5,16 +5,15 @@ import { HookgateError } from "../errors.ts";
 import {
   type ChangedBy,
   changedFields,
-  RouteOutSchema,
+  checkRouteContent,
   type RouteVersion,
   rollbackRoute,
-  toRouteOut,
   VERSIONS_KEPT,
 } from "../routing/index.ts";
 import { principalOf } from "./auth.ts";
 import type { ApiDeps } from "./deps.ts";
 import { routeOut } from "./docs-examples.ts";
-import { checkRouteContent } from "./route-validation.ts";
+import { RouteOutSchema, toRouteOut } from "./route-out.ts";
 import { ErrorBodySchema } from "./schemas.ts";
 
 /*

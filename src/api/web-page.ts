@@ -15,7 +15,7 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import fastifyStatic from "@fastify/static";
 import type { FastifyInstance } from "fastify";
-import type { Scope } from "../access/scopes.ts";
+import type { Scope } from "../access/index.ts";
 import { HookgateError } from "../errors.ts";
 import { type AuthDeps, presentedKeyOf, requireKey } from "./auth.ts";
 

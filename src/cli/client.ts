@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import type { RouteIn, RouteOut } from "../routing/index.ts";
+import type { RouteOut } from "../api/index.ts";
+import type { RouteIn } from "../routing/index.ts";
 
 /** A failure to report and exit 1 with (not a usage error). */
 export class CliError extends Error {

@@ -1,7 +1,7 @@
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, join, relative, resolve } from "node:path";
+import type { RouteOut } from "../api/index.ts";
 import { loadRouteFile } from "../routes-as-code/index.ts";
-import type { RouteOut } from "../routing/index.ts";
 import type { GatewayClient } from "./client.ts";
 import { exportRoute, slugOf } from "./export-routes.ts";
 import { expandedObjects, formatJson } from "./json-layout.ts";

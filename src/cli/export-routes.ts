@@ -1,5 +1,7 @@
 import { posix } from "node:path";
-import { REDACTED, RouteInSchema, type RouteOut } from "../routing/index.ts";
+import type { RouteOut } from "../api/index.ts";
+import { REDACTED } from "../delivery/index.ts";
+import { RouteInSchema } from "../routing/index.ts";
 import { prepareFunctionSource } from "../sandbox/index.ts";
 import { sameValue } from "./plan.ts";
 

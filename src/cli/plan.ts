@@ -1,4 +1,6 @@
-import { REDACTED, type RouteIn, RouteInSchema, type RouteOut } from "../routing/index.ts";
+import type { RouteOut } from "../api/index.ts";
+import { REDACTED } from "../delivery/index.ts";
+import { type RouteIn, RouteInSchema } from "../routing/index.ts";
 
 /*
  * The diff between route files and live routes, matched by name, as pure functions. A live

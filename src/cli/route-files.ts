@@ -1,10 +1,10 @@
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { checkRouteContent } from "../api/route-validation.ts";
 import { ConfigSchema } from "../config/index.ts";
-import { createAddressPolicy } from "../delivery/index.ts";
+import { REDACTED } from "../delivery/index.ts";
 import { loadRouteFile } from "../routes-as-code/index.ts";
-import { buildRoute, REDACTED, type RouteIn } from "../routing/index.ts";
+import { buildRoute, checkRouteContent, type RouteIn } from "../routing/index.ts";
+import { createAddressPolicy } from "../shared/address-policy.ts";
 import { CliError } from "./client.ts";
 
 /** A route file that parsed and passed the API's checks. */

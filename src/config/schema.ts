@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { isValidCidr } from "../delivery/address-policy.ts";
+import { isValidCidr } from "../shared/address-policy.ts";
 
 const cidr = z.string().refine(isValidCidr, "must be an IP address or CIDR such as 127.0.0.0/8 or ::1/128");
 

@@ -2,155 +2,16 @@ import { Batcher } from "../shared/batcher.ts";
 import { defineScript, type Redis, type RedisScript } from "../shared/redis.ts";
 import { type RedisKeys, WALK_GROUP } from "../shared/redis-keys.ts";
 import { retryWhileFull } from "../shared/storage-guard.ts";
-import type {
-  AttemptRecord,
-  CreateResult,
-  Delivery,
-  DeliveryStatus,
-  NewDelivery,
-} from "./delivery-record.ts";
+import { DeliveryQueries } from "./delivery-queries.ts";
+import type { AttemptRecord, CreateResult, DeliveryStatus, NewDelivery } from "./delivery-record.ts";
+import { CREATE, DROP, HOLD, RECORD_ATTEMPT, RELEASE, REQUEUE } from "./delivery-scripts.ts";
 
 /*
  * Delivery records: one hash per delivery, its attempts in a list, and two time indexes
  * (all, per route). Records expire after the retention window so Redis memory stays bounded;
- * the indexes are trimmed by age whenever a delivery is added.
+ * the indexes are trimmed by age whenever a delivery is added. Writes are here, through the
+ * Lua scripts of delivery-scripts.ts; reads are DeliveryQueries' (delivery-queries.ts).
  */
-
-// Records many deliveries in one call. KEYS: events stream, all-index, then per delivery its
-// record, route index and attempts list. ARGV: createdAtMs, retentionS, maxCount, record key
-// prefix, walk group, number of stream ids to acknowledge, those ids, then per delivery: status,
-// first attempt JSON ('' if none), id, number of field/value items, the items. Per delivery it
-// answers 1 when the caller should queue it (new and pending, or still pending after a crash),
-// 2 when it was written finished or retrying (a walk error, a first attempt made from the walk),
-// 0 when it existed. The stream entries are acknowledged and deleted in the same call, when the
-// caller has nothing left to do before that. Memory stays bounded by age (TTL, index trim) and
-// by count: past maxCount the oldest finished records are deleted (unfinished ones live on).
-const CREATE = `
-local now, retention, max, prefix = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3]), ARGV[4]
-local nack = tonumber(ARGV[6])
-local out, touched = {}, {}
-local a, k = 7 + nack, 4
-while a <= #ARGV do
-  local status, attempt, id, n = ARGV[a], ARGV[a + 1], ARGV[a + 2], tonumber(ARGV[a + 3])
-  local record, byRoute, attempts, held = KEYS[k], KEYS[k + 1], KEYS[k + 2], KEYS[k + 3]
-  if redis.call('EXISTS', record) == 1 then
-    out[#out + 1] = (redis.call('HGET', record, 'status') == 'pending') and 1 or 0
-  else
-    redis.call('HSET', record, unpack(ARGV, a + 4, a + 3 + n))
-    redis.call('EXPIRE', record, retention)
-    if attempt ~= '' then
-      redis.call('RPUSH', attempts, attempt)
-      redis.call('EXPIRE', attempts, retention)
-    end
-    redis.call('ZADD', KEYS[2], now, id)
-    redis.call('ZADD', byRoute, now, id)
-    touched[byRoute] = true
-    if status == 'held' then
-      -- Held only while its route still holds: turned on (or dropping, or deleted) since the
-      -- walk read it, it goes to the queue, where the attempt sees the route as it is now.
-      if redis.call('HGET', KEYS[3], redis.call('HGET', record, 'routeId')) == 'hold' then
-        redis.call('ZADD', held, 0, redis.call('HGET', record, 'order') .. '|' .. id)
-        redis.call('EXPIRE', held, retention)
-      else
-        status = 'pending'
-        redis.call('HSET', record, 'status', status)
-      end
-    end
-    out[#out + 1] = (status == 'pending') and 1 or 2
-  end
-  a = a + 4 + n
-  k = k + 4
-end
-local cutoff = now - tonumber(retention) * 1000
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', cutoff)
-local over = redis.call('ZCARD', KEYS[2]) - max
-if over > 0 then
-  for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, over - 1)) do
-    local st = redis.call('HGET', prefix .. id, 'status')
-    if st ~= 'pending' and st ~= 'retrying' and st ~= 'held' then
-      redis.call('DEL', prefix .. id, prefix .. id .. ':attempts')
-    end
-  end
-  redis.call('ZREMRANGEBYRANK', KEYS[2], 0, over - 1)
-end
-for byRoute in pairs(touched) do
-  redis.call('ZREMRANGEBYSCORE', byRoute, '-inf', cutoff)
-  over = redis.call('ZCARD', byRoute) - max
-  if over > 0 then redis.call('ZREMRANGEBYRANK', byRoute, 0, over - 1) end
-end
-if nack > 0 then
-  redis.call('XACK', KEYS[1], ARGV[5], unpack(ARGV, 7, 6 + nack))
-  redis.call('XDEL', KEYS[1], unpack(ARGV, 7, 6 + nack))
-end
-return out`;
-
-// KEYS: record. ARGV: now, only failed (1/0). Moves a finished delivery back to pending for a
-// manual retry. Returns the new manual-retry count, 0 when it is still in flight (or, with
-// only-failed, did not fail), -1 when it does not exist, -2 when it is held by its route.
-const REQUEUE = `
-local status = redis.call('HGET', KEYS[1], 'status')
-if not status then return -1 end
-if status == 'held' then return -2 end
-if status == 'pending' or status == 'retrying' then return 0 end
-if ARGV[2] == '1' and status ~= 'failed' then return 0 end
--- A new run: its retry schedule counts from the attempts made so far.
-redis.call('HSET', KEYS[1], 'status', 'pending', 'updatedAt', ARGV[1], 'error', 'null', 'nextAttemptAt', 'null',
-  'runStart', redis.call('HGET', KEYS[1], 'attemptCount') or '0')
-return redis.call('HINCRBY', KEYS[1], 'manualRetries', 1)`;
-
-// KEYS: record, attempts. ARGV: attempt JSON, status, updatedAt, nextAttemptAt JSON, error JSON,
-// retentionS. One call instead of a seven-command MULTI on the hot path of every attempt.
-// Attempts beyond the last 100 of one delivery are dropped (manual retries can add many).
-const RECORD_ATTEMPT = `
-redis.call('RPUSH', KEYS[2], ARGV[1])
-redis.call('LTRIM', KEYS[2], -100, -1)
-redis.call('HSET', KEYS[1], 'status', ARGV[2], 'updatedAt', ARGV[3], 'nextAttemptAt', ARGV[4], 'error', ARGV[5])
-redis.call('HINCRBY', KEYS[1], 'attemptCount', 1)
-redis.call('EXPIRE', KEYS[1], ARGV[6])
-redis.call('EXPIRE', KEYS[2], ARGV[6])
-return 1`;
-
-// KEYS: record, route states, held index. ARGV: routeId, now. A pending or retrying delivery
-// whose route holds is marked held (kept in order in the held index). Answers the route's state
-// ('deleted' when it is gone); only 'hold' changed anything. Atomic with the state, so a
-// delivery is never held after its route was turned on and its held ones released.
-const HOLD = `
-local state = redis.call('HGET', KEYS[2], ARGV[1]) or 'deleted'
-if state ~= 'hold' then return state end
-local status = redis.call('HGET', KEYS[1], 'status')
-if status ~= 'pending' and status ~= 'retrying' then return state end
-redis.call('HSET', KEYS[1], 'status', 'held', 'updatedAt', ARGV[2], 'nextAttemptAt', 'null')
-redis.call('ZADD', KEYS[3], 0, (redis.call('HGET', KEYS[1], 'order') or '') .. '|' .. redis.call('HGET', KEYS[1], 'id'))
-redis.call('EXPIRE', KEYS[3], redis.call('TTL', KEYS[1]))
-return state`;
-
-// KEYS: held index. ARGV: record prefix, now, members. Takes the members off the index and
-// moves those still held back to pending. Called after their jobs were queued: a job that runs
-// first finds its delivery held on a route that is on, and sends it all the same.
-const RELEASE = `
-for i = 3, #ARGV do
-  redis.call('ZREM', KEYS[1], ARGV[i])
-  local record = ARGV[1] .. string.match(ARGV[i], '|(.+)$')
-  if redis.call('HGET', record, 'status') == 'held' then
-    redis.call('HSET', record, 'status', 'pending', 'updatedAt', ARGV[2])
-  end
-end
-return 1`;
-
-// KEYS: held index. ARGV: record prefix, count, now, error JSON. Ends up to count held
-// deliveries as failed with the given error; answers {members taken off the index, ended}.
-const DROP = `
-local n = 0
-local members = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[2]) - 1)
-for _, member in ipairs(members) do
-  redis.call('ZREM', KEYS[1], member)
-  local record = ARGV[1] .. string.match(member, '|(.+)$')
-  if redis.call('HGET', record, 'status') == 'held' then
-    redis.call('HSET', record, 'status', 'failed', 'updatedAt', ARGV[3], 'error', ARGV[4])
-    n = n + 1
-  end
-end
-return {#members, n}`;
 
 /** Held deliveries released or dropped per script call. */
 const HELD_CHUNK = 500;
@@ -158,16 +19,7 @@ const HELD_CHUNK = 500;
 /** Deliveries recorded per script call. */
 const CREATE_CHUNK = 200;
 
-export interface ListQuery {
-  routeId?: string;
-  status?: DeliveryStatus;
-  /** Only deliveries created before this (ms), for paging backwards in time. */
-  beforeMs?: number;
-  sinceMs?: number;
-  limit: number;
-}
-
-export class DeliveryLog {
+export class DeliveryLog extends DeliveryQueries {
   readonly #redis: Redis;
   readonly #keys: RedisKeys;
   readonly #retentionS: number;
@@ -182,6 +34,7 @@ export class DeliveryLog {
   readonly #attempts: Batcher<{ keys: string[]; args: (string | number)[] }>;
 
   constructor(redis: Redis, keys: RedisKeys, retentionS: number, maxCount = 100_000) {
+    super(redis, keys);
     this.#redis = redis;
     this.#maxCount = maxCount;
     this.#create = defineScript(redis, "hgCreateDeliveries", null, CREATE);
@@ -204,7 +57,8 @@ export class DeliveryLog {
 
   /**
    * Records the deliveries of walks (with their first attempt, when made from the walk) in one
-   * call; `ack`: the walks' stream entries, acknowledged in the same call.
+   * call; `ack`: the walks' stream entries, acknowledged and deleted in the same call (the
+   * walker's work, done here to save it a round trip: see CREATE).
    */
   async create(
     deliveries: readonly NewDelivery[],
@@ -396,106 +250,4 @@ export class DeliveryLog {
       return Math.max(0, Number(value));
     });
   }
-
-  /** A route's delivery ids created in [sinceMs, untilMs], oldest first, a page at a time. */
-  idsOfRoute(routeId: string, sinceMs: number, untilMs: number): AsyncGenerator<string[]> {
-    return idsOfRoute(this.#redis, this.#keys, routeId, sinceMs, untilMs);
-  }
-
-  async get(id: string, withAttempts = true): Promise<Delivery | null> {
-    const [record, attempts] = await Promise.all([
-      this.#redis.hgetall(this.#keys.delivery(id)),
-      withAttempts ? this.#redis.lrange(this.#keys.deliveryAttempts(id), 0, -1) : Promise.resolve(null),
-    ]);
-    if (!record.id) return null;
-    return toDelivery(record, attempts);
-  }
-
-  /** Several records at once, without attempts (null for the ones gone past retention). */
-  async getMany(ids: readonly string[]): Promise<(Delivery | null)[]> {
-    if (ids.length === 0) return [];
-    const pipeline = this.#redis.pipeline();
-    for (const id of ids) pipeline.hgetall(this.#keys.delivery(id));
-    return ((await pipeline.exec()) ?? []).map(([err, record]) => {
-      if (err) throw err;
-      const r = record as Record<string, string>;
-      return r.id ? toDelivery(r, null) : null;
-    });
-  }
-
-  async list(query: ListQuery): Promise<Delivery[]> {
-    const index = query.routeId ? this.#keys.deliveriesByRoute(query.routeId) : this.#keys.deliveriesAll;
-    const max = query.beforeMs === undefined ? "+inf" : `(${query.beforeMs}`;
-    const min = query.sinceMs === undefined ? "-inf" : String(query.sinceMs);
-    const out: Delivery[] = [];
-    let offset = 0;
-    const page = Math.max(query.limit * 2, 50);
-    // Walk the index newest first; status is filtered here because it changes after indexing.
-    while (out.length < query.limit) {
-      const ids = await this.#redis.zrevrangebyscore(index, max, min, "LIMIT", offset, page);
-      if (ids.length === 0) break;
-      offset += ids.length;
-      const pipeline = this.#redis.pipeline();
-      for (const id of ids) pipeline.hgetall(this.#keys.delivery(id));
-      const records = (await pipeline.exec()) ?? [];
-      for (const [, record] of records) {
-        const r = record as Record<string, string>;
-        if (!r.id) continue; // expired: the index is trimmed lazily
-        const d = toDelivery(r, null);
-        if (query.status && d.status !== query.status) continue;
-        out.push(d);
-        if (out.length === query.limit) break;
-      }
-      if (ids.length < page) break;
-    }
-    return out;
-  }
-}
-
-async function* idsOfRoute(
-  redis: Redis,
-  keys: RedisKeys,
-  routeId: string,
-  sinceMs: number,
-  untilMs: number,
-  page = 500,
-): AsyncGenerator<string[]> {
-  let offset = 0;
-  for (;;) {
-    const ids = await redis.zrangebyscore(
-      keys.deliveriesByRoute(routeId),
-      sinceMs,
-      untilMs,
-      "LIMIT",
-      offset,
-      page,
-    );
-    if (ids.length === 0) return;
-    offset += ids.length;
-    yield ids;
-    if (ids.length < page) return;
-  }
-}
-
-function toDelivery(r: Record<string, string>, attempts: string[] | null): Delivery {
-  return {
-    id: r.id ?? "",
-    routeId: r.routeId ?? "",
-    routeVersion: Number(r.routeVersion ?? 0),
-    eventId: r.eventId ?? "",
-    eventType: r.eventType ?? "",
-    status: (r.status ?? "pending") as DeliveryStatus,
-    createdAt: r.createdAt ?? "",
-    updatedAt: r.updatedAt ?? "",
-    attemptCount: Number(r.attemptCount ?? 0),
-    nextAttemptAt: JSON.parse(r.nextAttemptAt ?? "null") as string | null,
-    error: JSON.parse(r.error ?? "null") as Delivery["error"],
-    contentType: r.contentType || null,
-    body: r.body ?? null,
-    ...(r.order ? { order: r.order } : {}),
-    ...(r.runStart ? { runStart: Number(r.runStart) } : {}),
-    ...(r.eventIds ? { eventIds: JSON.parse(r.eventIds) as string[] } : {}),
-    ...(r.event ? { event: r.event } : {}),
-    ...(attempts ? { attempts: attempts.map((a) => JSON.parse(a) as AttemptRecord) } : {}),
-  };
 }

@@ -1,4 +1,5 @@
-export { DeliveryLog, type ListQuery } from "./delivery-log.ts";
+export { DeliveryLog } from "./delivery-log.ts";
+export type { ListQuery } from "./delivery-queries.ts";
 export {
   type AttemptRecord,
   type CreateResult,

@@ -1,8 +1,8 @@
-import type { Route } from "../routing/index.ts";
 import { type EnvSource, resolveEnvRefs } from "./env-refs.ts";
 import { encodeFormBody, FORM_CONTENT_TYPE } from "./form-body.ts";
 import { activeSecrets, signatureHeaders } from "./sign.ts";
 import { authorizationOf } from "./target-auth.ts";
+import type { SignedTarget } from "./target-schema.ts";
 
 export const USER_AGENT = "Hookgate/0.1 (+https://github.com/hookgate)";
 
@@ -28,12 +28,12 @@ export interface RenderedPayload {
  * Throws RequestBuildError (E_ENV_MISSING, E_ENV_INVALID, E_FORM_BODY) when it cannot be built.
  */
 export function buildRequest(
-  route: Route,
+  signed: SignedTarget,
   payload: RenderedPayload,
   now = Date.now(),
   env: EnvSource = process.env,
 ): OutgoingRequest {
-  const { target } = route;
+  const { target } = signed;
   const form = target.format === "form";
   const body = form ? encodeFormBody(payload.body) : payload.body;
   const headers: Record<string, string> = {
@@ -48,7 +48,7 @@ export function buildRequest(
     headers,
     signatureHeaders(
       target.signing,
-      activeSecrets(route, now),
+      activeSecrets(signed, now),
       payload.messageId,
       Math.floor(now / 1000),
       body,

@@ -19,8 +19,12 @@ import type { LookupAddress, LookupOptions } from "node:dns";
 import dns from "node:dns";
 import type { LookupFunction } from "node:net";
 import { Agent, buildConnector } from "undici";
-import type { AddressPolicy } from "./address-policy.ts";
-import { isLocalhostName, LOCALHOST_ADDRESSES, parseHostAddress } from "./address-policy.ts";
+import {
+  type AddressPolicy,
+  isLocalhostName,
+  LOCALHOST_ADDRESSES,
+  parseHostAddress,
+} from "../shared/address-policy.ts";
 
 export class BlockedAddressError extends Error {
   readonly code = "HG_ERR_TARGET_BLOCKED";

@@ -1,6 +1,15 @@
-export { type AddressPolicy, checkTargetUrl, createAddressPolicy } from "./address-policy.ts";
 export { type AttemptErrorCode, classifyAttemptError } from "./attempt-error.ts";
+export {
+  type AttemptOutcome,
+  type AttemptReport,
+  type AttemptRoute,
+  AttemptRunner,
+  type AttemptRunnerOptions,
+  type SendRegistry,
+  type TargetNews,
+} from "./attempt-runner.ts";
 export { buildRequest, type OutgoingRequest, type RenderedPayload, USER_AGENT } from "./build-request.ts";
+export type { DeferReason } from "./defer-reason.ts";
 export { type EnvSource, envRefProblem, envRefsIn, resolveEnvRefs } from "./env-refs.ts";
 export { encodeFormBody, FORM_CONTENT_TYPE } from "./form-body.ts";
 export { BlockedAddressError, createGuardedAgent, isBlockedAddressError } from "./guarded-agent.ts";
@@ -31,17 +40,8 @@ export {
   type RetryPolicy,
 } from "./retry-policy.ts";
 export { type AttemptResult, type SendOptions, sendRequest } from "./send.ts";
-export {
-  activeSecrets,
-  bodySignature,
-  DEFAULT_HMAC_HEADER,
-  generateSecret,
-  signatureHeaderOf,
-  signatureHeaders,
-  standardWebhooksHeaders,
-  standardWebhooksSignature,
-} from "./sign.ts";
-export { authorizationOf, type TargetAuth } from "./target-auth.ts";
+export { activeSecrets, signatureHeaders, standardWebhooksHeaders } from "./sign.ts";
+export { authorizationOf } from "./target-auth.ts";
 export {
   type BreakerSettings,
   type BreakerState,
@@ -57,3 +57,18 @@ export {
   targetKeyOf,
   targetPauseMs,
 } from "./target-policy.ts";
+export {
+  DEFAULT_HMAC_HEADER,
+  type PreviousSecret,
+  SecretSchema,
+  SIGNING_SCHEMES,
+  type SignedTarget,
+  type SigningScheme,
+  signatureHeaderOf,
+  type Target,
+  type TargetAuth,
+  TargetAuthSchema,
+  TargetPatchSchema,
+  TargetSchema,
+} from "./target-schema.ts";
+export { type TargetSnapshot, TargetState } from "./target-state.ts";

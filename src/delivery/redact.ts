@@ -1,7 +1,6 @@
 import { HookgateError } from "../errors.ts";
-import type { Route } from "../routing/index.ts";
 import type { OutgoingRequest } from "./build-request.ts";
-import type { TargetAuth } from "./target-auth.ts";
+import type { Target, TargetAuth } from "./target-schema.ts";
 
 /*
  * What API answers show of target credentials: the route API (toRouteOut) and the dry-run's request
@@ -17,7 +16,7 @@ export const REDACTED = "[redacted]";
 const REFERENCE = /^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/;
 const SCHEME_AND_REFERENCE = /^(?:[A-Za-z][A-Za-z0-9-]* +)?\$\{[A-Za-z_][A-Za-z0-9_]*\}$/;
 
-type HeaderFields = Pick<Route["target"], "headers" | "publicHeaders">;
+type HeaderFields = Pick<Target, "headers" | "publicHeaders">;
 
 /** The route's headers as an answer may show them, under the names as stored. */
 export function shownHeaders(target: HeaderFields): Record<string, string> {
@@ -44,12 +43,15 @@ export function shownAuth(auth: TargetAuth): TargetAuth {
  * unresolved, credentials redacted) and the Authorization made from target.auth likewise.
  * Signatures stay: they are what the receiver checks, not secrets.
  */
-export function redactRequest(request: OutgoingRequest, route: Pick<Route, "target">): OutgoingRequest {
+export function redactRequest(
+  request: OutgoingRequest,
+  target: HeaderFields & Pick<Target, "auth">,
+): OutgoingRequest {
   const headers = { ...request.headers };
-  for (const [name, value] of Object.entries(shownHeaders(route.target))) {
+  for (const [name, value] of Object.entries(shownHeaders(target))) {
     headers[name.toLowerCase()] = value;
   }
-  const { auth } = route.target;
+  const { auth } = target;
   if (auth) {
     headers.authorization =
       auth.type === "bearer" ? `Bearer ${shownCredential(auth.token)}` : `Basic ${REDACTED}`;

@@ -1,7 +1,5 @@
-import type { Route } from "../routing/index.ts";
 import { type EnvSource, resolveEnvRefs } from "./env-refs.ts";
-
-export type TargetAuth = NonNullable<Route["target"]["auth"]>;
+import type { TargetAuth } from "./target-schema.ts";
 
 /** The Authorization header for the target's auth, credentials resolved from `env` now. */
 export function authorizationOf(auth: TargetAuth, env: EnvSource): string {

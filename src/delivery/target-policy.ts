@@ -6,7 +6,7 @@ import type { AttemptResult } from "./send.ts";
  * What protects one target from us and the other targets from it, as pure decisions: which
  * endpoint a URL is, how fast it may be called, what counts against its circuit breaker, how
  * long the breaker stays open, and when a route has been failing long enough to be disabled.
- * The worker carries them out (src/queue/target-gate.ts); the shared state is in Redis.
+ * The target gate carries them out (target-gate.ts); the shared state is in Redis (target-state.ts).
  */
 
 /** URL → target key: asked for every attempt, remembered within a bound. */

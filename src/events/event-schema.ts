@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { isOwnType, OWN_PREFIX } from "../own-events/own-event-rules.ts";
+import { isOwnType, OWN_PREFIX } from "./own-event-types.ts";
 
 /** What a client may send to POST /v1/events. */
 export const EventInSchema = z

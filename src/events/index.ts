@@ -6,6 +6,13 @@ export {
   type EventIn,
   EventInSchema,
   type HookgateEvent,
+  PostedEventInSchema,
 } from "./event-schema.ts";
-export { normalizeEvent } from "./normalize.ts";
-export { sampleEvent } from "./sample.ts";
+export {
+  globAsksForOwn,
+  isOwnType,
+  OWN_EVENT_TYPES,
+  OWN_PREFIX,
+  OWN_SOURCE,
+  type OwnEventType,
+} from "./own-event-types.ts";

@@ -1,6 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
-import type { AttemptDecision, AttemptErrorCode, BreakerState } from "../delivery/index.ts";
-import type { DeferReason } from "../queue/index.ts";
+import type { AttemptDecision, AttemptErrorCode, BreakerState, DeferReason } from "../delivery/index.ts";
 import type { RouteWalk } from "../walk/index.ts";
 import { LabelLimit } from "./label-limit.ts";
 import type { EventStreamSource, QueueDepthSource, SandboxSource } from "./sources.ts";

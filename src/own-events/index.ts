@@ -1,9 +1,2 @@
-export {
-  aboutRoute,
-  globAsksForOwn,
-  isOwnType,
-  OWN_EVENT_TYPES,
-  OWN_SOURCE,
-  type OwnEventType,
-} from "./own-event-rules.ts";
+export { aboutRoute } from "./about-route.ts";
 export { type FailedDelivery, OwnEvents, type OwnEventsOptions } from "./own-events.ts";

@@ -1,8 +1,7 @@
 import { createHash, randomUUID } from "node:crypto";
-import type { BreakerView } from "../delivery/target-policy.ts";
-import type { HookgateEvent } from "../events/index.ts";
-import type { Route } from "../routing/route-schema.ts";
-import { isOwnType, OWN_SOURCE, type OwnEventType } from "./own-event-rules.ts";
+import type { BreakerView } from "../delivery/index.ts";
+import { type HookgateEvent, isOwnType, OWN_SOURCE, type OwnEventType } from "../events/index.ts";
+import type { Route } from "../routing/index.ts";
 
 /*
  * Hookgate's own events (hookgate.route.disabled, hookgate.target.breaker_opened, ...), accepted

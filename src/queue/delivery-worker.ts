@@ -1,12 +1,11 @@
 import { DelayedError, type Job, UnrecoverableError, Worker } from "bullmq";
 import { Redis, type RedisOptions } from "ioredis";
+import type { AttemptRunner, DeferReason } from "../delivery/index.ts";
 import type { Delivery, DeliveryLog } from "../delivery-log/index.ts";
 import type { OwnEvents } from "../own-events/index.ts";
 import type { RouteStore, RouteTable } from "../routing/index.ts";
 import type { ErrorReport } from "../shared/logger.ts";
 import { DELIVERY_QUEUE } from "../shared/redis-keys.ts";
-import type { AttemptRunner } from "./attempt-runner.ts";
-import type { DeferReason } from "./defer-reason.ts";
 import {
   type DeliverManyJob,
   type DeliveryJob,

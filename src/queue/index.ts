@@ -1,11 +1,4 @@
-export {
-  type AttemptOutcome,
-  type AttemptReport,
-  AttemptRunner,
-  type AttemptRunnerOptions,
-} from "./attempt-runner.ts";
 export { BatchBuffer, type BatchItem, batchBody } from "./batch-buffer.ts";
-export type { DeferReason } from "./defer-reason.ts";
 export {
   DELIVER_JOB_NAME,
   DeliverJobSchema,
@@ -19,4 +12,4 @@ export { type DeliverRequest, DeliveryQueue } from "./delivery-queue.ts";
 export { type BatchSettings, DeliveryScheduler } from "./delivery-scheduler.ts";
 export { DeliveryWorker, type DeliveryWorkerOptions } from "./delivery-worker.ts";
 export { FifoLanes, streamOrder } from "./fifo-lane.ts";
-export { TargetState } from "./target-state.ts";
+export { promoteWaiting } from "./target-waiters.ts";

@@ -6,6 +6,7 @@ export {
   rotateRouteSecret,
   type SecretRotation,
 } from "./route-build.ts";
+export { checkFunction, checkRouteContent } from "./route-check.ts";
 export { changedFields, rollbackRoute } from "./route-history.ts";
 export {
   candidateRoutes,
@@ -19,18 +20,11 @@ export {
 export { type CompiledRoute, compileRoute, globMatches, sourceMatches } from "./route-match.ts";
 export {
   DEFAULT_RETRY_SCHEDULE_MS,
-  REDACTED,
   type Route,
   type RouteIn,
   RouteInSchema,
-  type RouteOut,
-  type RouteOutOptions,
-  RouteOutSchema,
   type RoutePatch,
   RoutePatchSchema,
-  SecretSchema,
-  TargetSchema,
-  toRouteOut,
 } from "./route-schema.ts";
 export { type RouteState, routeStateOf } from "./route-state.ts";
 export { type ChangedBy, RouteStore, type RouteVersion, VERSIONS_KEPT } from "./route-store.ts";

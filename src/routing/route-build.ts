@@ -1,9 +1,9 @@
 import { isDeepStrictEqual } from "node:util";
-import { restoreRedactedAuth, restoreRedactedHeaders } from "../delivery/redact.ts";
-import { generateSecret } from "../delivery/sign.ts";
+import { restoreRedactedAuth, restoreRedactedHeaders, SecretSchema } from "../delivery/index.ts";
 import { HookgateError } from "../errors.ts";
 import { newId } from "../ids.ts";
-import { type Route, type RouteIn, type RoutePatch, SecretSchema } from "./route-schema.ts";
+import { generateSecret } from "../shared/hmac.ts";
+import type { Route, RouteIn, RoutePatch } from "./route-schema.ts";
 
 /** Rotated-out secrets kept signing at once; each adds one signature to every request. */
 export const MAX_PREVIOUS_SECRETS = 10;

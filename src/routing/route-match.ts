@@ -1,5 +1,4 @@
-import type { HookgateEvent } from "../events/index.ts";
-import { globAsksForOwn, isOwnType } from "../own-events/own-event-rules.ts";
+import { globAsksForOwn, type HookgateEvent, isOwnType } from "../events/index.ts";
 import type { Route } from "./route-schema.ts";
 
 /**

@@ -69,7 +69,7 @@
  * process (inline, the historical behaviour, used by most tests); createSandbox({ ...options,
  * mode }) is what the gateway uses. The pool itself is InlineSandbox (inline-sandbox.ts).
  */
-import type { HookgateEvent } from "../events/event-schema.ts";
+import type { HookgateEvent } from "../events/index.ts";
 import { present } from "./function-source.ts";
 import { InlineSandbox } from "./inline-sandbox.ts";
 import { ProcessSandbox, type ProcessSandboxOptions } from "./process-sandbox.ts";

@@ -4,7 +4,10 @@ export {
   type SourceAdapter,
   TIMESTAMP_TOLERANCE_S,
 } from "./adapters/index.ts";
+export { normalizeEvent } from "./api-event.ts";
+export { emailView, emailViewOf, type RawView, type ViewOptions } from "./email-view/index.ts";
 export { authenticate, eventsFromRequest, parseJsonBody } from "./ingest.ts";
+export { sampleEvent } from "./sample-event.ts";
 export { eventsOfSample, listSamples, type SampleFile } from "./samples.ts";
 export {
   applySourcePatch,

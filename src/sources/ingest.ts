@@ -1,7 +1,6 @@
 import { isUtf8 } from "node:buffer";
 import { HookgateError } from "../errors.ts";
-import type { HookgateEvent } from "../events/index.ts";
-import { isOwnType, OWN_PREFIX } from "../own-events/own-event-rules.ts";
+import { type HookgateEvent, isOwnType, OWN_PREFIX } from "../events/index.ts";
 import { jsonDepthError } from "../shared/json-depth.ts";
 import { ADAPTERS } from "./adapters/index.ts";
 import type { Source } from "./source-schema.ts";

@@ -3,8 +3,8 @@ import type { HookgateEvent } from "../events/index.ts";
 import { ADAPTERS } from "./adapters/index.ts";
 import { SOURCE_KINDS, type SourceKind } from "./source-schema.ts";
 
-/** Sample bodies, as each system sends them, in test/fixtures/sources/<kind>/<event>.json. */
-export const SAMPLES_DIR = new URL("../../test/fixtures/sources/", import.meta.url);
+/** Sample bodies, as each system sends them, in samples/sources/<kind>/<event>.json. */
+export const SAMPLES_DIR = new URL("../../samples/sources/", import.meta.url);
 
 export interface SampleFile {
   kind: SourceKind;

@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
-import { generateSecret } from "../delivery/sign.ts";
 import { HookgateError } from "../errors.ts";
 import { newId } from "../ids.ts";
 import { DisplayNameSchema } from "../shared/display-name.ts";
+import { generateSecret, STANDARD_WEBHOOKS_SECRET } from "../shared/hmac.ts";
 
 /** The systems Hookgate takes webhooks from, each with its own body shape and authentication. */
 export const SOURCE_KINDS = [
@@ -162,11 +162,7 @@ export function checkSource(source: Source): void {
     if (secret === null && !(kind === "stalwart" && auth?.type === "basic")) {
       invalid("secret", "is required for this kind (only stalwart with basic auth may go without)");
     }
-    if (
-      kind === "standard-webhooks" &&
-      secret !== null &&
-      !/^whsec_[A-Za-z0-9+/]{32,88}={0,2}$/.test(secret)
-    ) {
+    if (kind === "standard-webhooks" && secret !== null && !STANDARD_WEBHOOKS_SECRET.test(secret)) {
       invalid("secret", "must be whsec_ followed by base64 of 24 to 64 bytes");
     }
   } else if (secret !== null) {

@@ -1,4 +1,4 @@
-import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
 import type { SourceAuth } from "./source-schema.ts";
 
@@ -22,10 +22,6 @@ const digest = (value: string | Buffer) => createHash("sha256").update(value).di
  */
 export function safeEqual(given: string, expected: string): boolean {
   return timingSafeEqual(digest(given), digest(expected));
-}
-
-export function hmacSha256(key: string, raw: Buffer, encoding: "base64" | "base64url" | "hex"): string {
-  return createHmac("sha256", key).update(raw).digest(encoding);
 }
 
 /** Basic auth or a header token, as configured on the source. */

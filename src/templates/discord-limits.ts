@@ -3,8 +3,9 @@
  * Fitting only shortens; it never escapes a message its author built (see slack-limits.ts).
  * Limits: https://discord.com/developers/docs/resources/message#embed-object-embed-limits
  */
+
+import { isRecord, type JsonRecord, own } from "../shared/json-value.ts";
 import { cutDiscord } from "./discord-markdown.ts";
-import { isRecord, type JsonRecord, own } from "./json-value.ts";
 import { TruncationLog } from "./truncation-log.ts";
 import type { Truncation } from "./types.ts";
 

@@ -4,7 +4,7 @@
  * `@here`, and backslash escapes so a subject cannot become a masked link (`[click](https://evil)`),
  * a mention (`<@123>`), a spoiler or a code block in markdown-rendered embed fields.
  */
-import { cutText, type SafeEnd } from "./text-cut.ts";
+import { cutText, type SafeEnd } from "../shared/text-cut.ts";
 
 const ZERO_WIDTH_SPACE = "\u200b";
 

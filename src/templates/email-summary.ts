@@ -6,11 +6,10 @@
  * are taken from the body's own short top-level values. Nothing here escapes: the presets escape
  * for their target.
  */
-import type { EmailAddress, EmailStatus } from "../events/event-schema.ts";
-import { emailViewOf } from "../sources/email-view/index.ts";
-import { emailView, type RawView } from "../sources/email-view/view.ts";
-import { isRecord, type JsonRecord, own } from "./json-value.ts";
-import { isoTime } from "./time.ts";
+import type { EmailAddress, EmailStatus } from "../events/index.ts";
+import { isRecord, type JsonRecord, own } from "../shared/json-value.ts";
+import { isoTime } from "../shared/time.ts";
+import { emailView, emailViewOf, type RawView } from "../sources/index.ts";
 
 /** Drives the preset's colour and emoji. */
 export type EventKind = "failure" | "success" | "incoming" | "other";

@@ -21,11 +21,11 @@
  * Objects and arrays print as JSON; null and missing values print as nothing.
  */
 
-import { isRecord, own } from "./json-value.ts";
+import { isRecord, own } from "../shared/json-value.ts";
+import { cutText } from "../shared/text-cut.ts";
+import { parseTime } from "../shared/time.ts";
 import { entitySafeEnd, escapeMrkdwn } from "./mrkdwn.ts";
 import { spend } from "./render-budget.ts";
-import { cutText } from "./text-cut.ts";
-import { parseTime } from "./time.ts";
 
 /** Output that is already in the body's format (JSON text from `json`) and must not be escaped again. */
 export class RawOutput {

@@ -4,7 +4,7 @@
  * must have them escaped (https://api.slack.com/reference/surfaces/formatting#escaping). Slack decodes
  * exactly these three entities, in mrkdwn and plain_text alike.
  */
-import { cutText, type SafeEnd } from "./text-cut.ts";
+import { cutText, type SafeEnd } from "../shared/text-cut.ts";
 
 const ENTITIES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;" };
 

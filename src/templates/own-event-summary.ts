@@ -6,10 +6,10 @@
  * gateway has no page to point at that every reader can open, and targets are shown by their key
  * (a hash), never by a URL that may carry a webhook's secret. Nothing here escapes: the presets do.
  */
-import { isOwnType, OWN_PREFIX } from "../own-events/own-event-rules.ts";
+import { isOwnType, OWN_PREFIX } from "../events/index.ts";
+import { isRecord, type JsonRecord, own } from "../shared/json-value.ts";
+import { isoTime } from "../shared/time.ts";
 import type { EmailSummary, EventKind } from "./email-summary.ts";
-import { isRecord, type JsonRecord, own } from "./json-value.ts";
-import { isoTime } from "./time.ts";
 
 type Field = { label: string; value: string };
 

@@ -9,6 +9,8 @@
  *   invalid JSON or something that is not a message, exceeds 1 MiB, or cannot be made valid.
  * - never: mutates the payload (other routes read it too).
  */
+
+import { cloneJson, isRecord, type JsonRecord } from "../shared/json-value.ts";
 import { checkDiscordMessage, fitDiscordMessage, isDiscordMessage } from "./discord-limits.ts";
 import { buildDiscordPreset } from "./discord-preset.ts";
 import { type EmailSummary, summarizeEmailEvent } from "./email-summary.ts";
@@ -20,7 +22,6 @@ import {
   RENDER_WORK_BUDGET,
   renderTemplate,
 } from "./handlebars-env.ts";
-import { cloneJson, isRecord, type JsonRecord } from "./json-value.ts";
 import { isOwnEventPayload, summarizeOwnEvent } from "./own-event-summary.ts";
 import { checkSlackMessage, fitSlackMessage, isSlackMessage } from "./slack-limits.ts";
 import { buildSlackPreset } from "./slack-preset.ts";

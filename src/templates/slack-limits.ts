@@ -4,7 +4,7 @@
  * already says what its author meant (escaping it again would show `&amp;amp;`).
  * Limits: https://api.slack.com/reference/block-kit/blocks and the 40,000-character message cap.
  */
-import { isRecord, type JsonRecord, own } from "./json-value.ts";
+import { isRecord, type JsonRecord, own } from "../shared/json-value.ts";
 import { cutMrkdwn } from "./mrkdwn.ts";
 import { TruncationLog } from "./truncation-log.ts";
 import type { Truncation } from "./types.ts";

@@ -1,8 +1,8 @@
 import { buildRequest, type OutgoingRequest } from "../delivery/index.ts";
 import type { HookgateEvent } from "../events/index.ts";
 import { deliveryIdFor } from "../ids.ts";
-import { aboutRoute } from "../own-events/own-event-rules.ts";
-import { batchBody } from "../queue/batch-buffer.ts";
+import { aboutRoute } from "../own-events/index.ts";
+import { batchBody } from "../queue/index.ts";
 import { type CompiledRoute, candidateRoutes, routeStateOf } from "../routing/index.ts";
 import type { RouteRun, Sandbox, StepResult } from "../sandbox/index.ts";
 import { type RenderedBody, renderContained } from "../templates/index.ts";

@@ -1,39 +1,26 @@
 import { hostname } from "node:os";
-import type { DeliveryLog, NewDelivery } from "../delivery-log/index.ts";
+import type { AttemptRunner } from "../delivery/index.ts";
+import type { DeliveryLog } from "../delivery-log/index.ts";
 import type { HookgateEvent } from "../events/index.ts";
-import { deliveryIdFor } from "../ids.ts";
 import type { OwnEvents } from "../own-events/index.ts";
-import {
-  type AttemptOutcome,
-  type AttemptRunner,
-  type BatchItem,
-  type BatchSettings,
-  batchBody,
-  type DeliveryScheduler,
-  retryJobId,
-  streamOrder,
-} from "../queue/index.ts";
-import type { Route, RouteStore, RouteTable } from "../routing/index.ts";
+import type { DeliveryScheduler } from "../queue/index.ts";
+import type { RouteStore, RouteTable } from "../routing/index.ts";
 import type { Sandbox } from "../sandbox/index.ts";
 import { Batcher } from "../shared/batcher.ts";
 import type { Redis } from "../shared/redis.ts";
 import { type RedisKeys, WALK_GROUP } from "../shared/redis-keys.ts";
 import { retryWhileFull } from "../shared/storage-guard.ts";
+import { DirectAttempts } from "./direct-attempts.ts";
 import { type RouteWalk, walkEvent } from "./walk-event.ts";
+import { outcomeOf, type WalkOutcome } from "./walk-outcome.ts";
 
 /*
  * Reads accepted events from the stream (consumer group, so several workers share the work),
  * walks each, records and enqueues its deliveries, and only then acknowledges and deletes the
  * entry. A worker killed mid-walk leaves its entries pending; any live walker claims them after
  * `lockMs` and walks them again. Delivery ids derive from (event, route), so a second walk
- * re-finds the same deliveries instead of sending twice.
- *
- * With `direct`, a delivery's first attempt is made from the walk itself when its target is
- * answering well and a lane is free: the record is then written once, with the attempt, and no
- * queue job is needed (most of the Redis work and the queue hop's latency saved). The event
- * stays pending in the stream until then, so a crash in between means the event is walked
- * again and the delivery queued (at least once: the receiver may see it twice, never zero
- * times). Everything else (a busy or troubled target, FIFO, batches, retries) takes the queue.
+ * re-finds the same deliveries instead of sending twice. With `direct`, first attempts are made
+ * from the walk itself (direct-attempts.ts).
  */
 
 export interface WalkerOptions {
@@ -64,81 +51,6 @@ export interface WalkObserver {
 
 type StreamEntry = [id: string, fields: string[]];
 
-export interface WalkOutcome {
-  /** The stream entry to acknowledge with this commit; null: a part of a walk still going on. */
-  streamId: string | null;
-  deliveries: NewDelivery[];
-  /** Bodies for routes that batch: buffered, sent later as one delivery. */
-  batched: { item: BatchItem; batch: BatchSettings }[];
-  /** What first attempts made from the walk left to do once their records are written. */
-  after?: DirectAfter[];
-  /** Recorded as pending but not queued: their first attempt is still in flight from the walk. */
-  inFlight?: boolean;
-}
-
-/**
- * A first attempt from the walk not answered by then gets its record written (pending, attempt
- * count 0) so the API shows it, and is recorded again when answered.
- */
-const SHOW_IN_FLIGHT_MS = 250;
-
-interface DirectAfter {
-  deliveryId: string;
-  routeId: string;
-  /** A retry is due then (ms from now). */
-  retryDelayMs: number | null;
-  disableReason: string | null;
-}
-
-/** What one walk leaves behind: deliveries (failed ones included) and bodies for batches. */
-export function outcomeOf(
-  streamId: string,
-  event: HookgateEvent,
-  walks: readonly RouteWalk[],
-  now = Date.now(),
-  eventJson = JSON.stringify(event),
-) {
-  const out: WalkOutcome = { streamId, deliveries: [], batched: [] };
-  const order = streamOrder(streamId);
-  for (const w of walks) {
-    if (!w.fired && !w.error) continue;
-    const route = w.route.route;
-    const id = deliveryIdFor(event.id, route.id);
-    if (route.batch && !w.error && w.rendered && !w.held) {
-      out.batched.push({
-        item: {
-          routeId: route.id,
-          itemId: id,
-          order,
-          eventId: event.id,
-          eventType: event.type,
-          routeVersion: route.version,
-          body: w.rendered.body,
-          at: now,
-        },
-        batch: route.batch,
-      });
-      continue;
-    }
-    out.deliveries.push({
-      id,
-      routeId: route.id,
-      routeVersion: route.version,
-      eventId: event.id,
-      eventType: event.type,
-      error: w.error,
-      contentType: w.rendered?.contentType ?? null,
-      // A held body of a batching route goes out later as a batch of its own.
-      body: w.rendered ? (route.batch ? batchBody([w.rendered]) : w.rendered.body) : null,
-      order,
-      fifo: route.ordering === "fifo",
-      ...(w.held ? { held: true } : {}),
-      ...(w.rendered ? {} : { event: eventJson }),
-    });
-  }
-  return out;
-}
-
 export class Walker {
   readonly #o: WalkerOptions;
   readonly #consumer = `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
@@ -151,12 +63,17 @@ export class Walker {
   #renewal: NodeJS.Timeout | null = null;
   /** Walks that finished in the same tick are recorded, queued and acknowledged together. */
   readonly #commit: Batcher<WalkOutcome>;
+  readonly #direct: DirectAttempts | null;
 
   constructor(options: WalkerOptions) {
     this.#o = options;
     // Walks done (and attempts made from them) are recorded even if Redis is full for a while:
     // given up, the event would be walked and its deliveries sent again.
     this.#commit = new Batcher((items) => retryWhileFull(() => this.#commitWalks(items)));
+    const { direct, log, scheduler, ownEvents } = options;
+    this.#direct = direct
+      ? new DirectAttempts({ ...direct, log, scheduler, ownEvents, commit: (o) => this.#commit.add(o) })
+      : null;
   }
 
   async start(): Promise<void> {
@@ -287,95 +204,9 @@ export class Walker {
     const walks = await walkEvent(routes, event, this.#o.sandbox, { holdDisabled: true });
     this.#o.observer?.walked(walks, performance.now() - started);
     const outcome = outcomeOf(streamId, event, walks, Date.now(), json);
-    const runner = this.#o.direct?.runner;
     // An entry walked before may have been recorded and sent already: the queue checks that.
-    if (!runner || reclaimed) return this.#commit.add(outcome);
-    await this.#attemptNow(outcome, walks, runner);
-  }
-
-  /**
-   * First attempts made now for the deliveries whose target answers well; the rest are
-   * committed (and queued) at once. The entry is acknowledged once every record is written: in
-   * the common case, with the records of attempts answered quickly, in one call.
-   */
-  async #attemptNow(outcome: WalkOutcome, walks: readonly RouteWalk[], runner: AttemptRunner) {
-    const routes = new Map<string, Route>(walks.map((w) => [w.route.route.id, w.route.route]));
-    const direct: { d: NewDelivery; route: Route }[] = [];
-    const rest: NewDelivery[] = [];
-    for (const d of outcome.deliveries) {
-      const route = routes.get(d.routeId);
-      if (route && !d.error && !d.held && !d.fifo && runner.directOk(route)) direct.push({ d, route });
-      else rest.push(d);
-    }
-    if (direct.length === 0) return this.#commit.add(outcome);
-    const commits: Promise<void>[] = [];
-    if (rest.length > 0 || outcome.batched.length > 0)
-      commits.push(this.#commit.add({ streamId: null, deliveries: rest, batched: outcome.batched }));
-    let timer: NodeJS.Timeout | undefined;
-    const slow = new Promise<null>((resolve) => {
-      timer = setTimeout(() => resolve(null), SHOW_IN_FLIGHT_MS);
-    });
-    const answered: NewDelivery[] = [];
-    const after: DirectAfter[] = [];
-    // Settled, not all: the entry stays claimed (and renewed) until every attempt is over.
-    const results = await Promise.allSettled(
-      direct.map(async ({ d, route }) => {
-        const attempt = runner.run(route, { ...d, attemptCount: 0 }, { patient: true });
-        const out = await Promise.race([attempt, slow]);
-        if (out === null) {
-          await this.#commit.add({ streamId: null, deliveries: [d], batched: [], inFlight: true });
-          await this.#settleLate(d, await attempt);
-          return;
-        }
-        answered.push(d);
-        // Handed back (the target is busy and not moving, or the route was turned off meanwhile):
-        // recorded as pending and queued, where the worker sees the route as it is then.
-        if (out.kind !== "attempted") return;
-        d.firstAttempt = {
-          attempt: out.attempt,
-          status: out.status,
-          nextAttemptAt: out.nextAttemptAt,
-          error: out.error,
-        };
-        after.push({
-          deliveryId: d.id,
-          routeId: d.routeId,
-          retryDelayMs: out.retryDelayMs,
-          disableReason: out.disableReason,
-        });
-      }),
-    );
-    clearTimeout(timer);
-    const failed = results.find((r) => r.status === "rejected");
-    // Unexpected (Redis went away): the entry stays pending and is walked again through the queue.
-    if (failed) throw failed.reason;
-    await Promise.all(commits);
-    await this.#commit.add({ streamId: outcome.streamId, deliveries: answered, batched: [], after });
-  }
-
-  /** A first attempt answered after its record was written as pending. */
-  async #settleLate(d: NewDelivery, out: AttemptOutcome): Promise<void> {
-    const { log, scheduler } = this.#o;
-    if (out.kind !== "attempted") return scheduler.dispatch([d]);
-    await log.recordAttempt(d.id, out.attempt, out.status, {
-      nextAttemptAt: out.nextAttemptAt,
-      error: out.error,
-    });
-    if (out.status === "failed")
-      this.#o.ownEvents?.deliveryFailed({ ...d, attempts: out.attempt.n, error: out.error });
-    await this.#afterAttempt({
-      deliveryId: d.id,
-      routeId: d.routeId,
-      retryDelayMs: out.retryDelayMs,
-      disableReason: out.disableReason,
-    });
-  }
-
-  /** What an attempt from the walk decided, once its record says so: a retry, a disabled route. */
-  async #afterAttempt(a: DirectAfter): Promise<void> {
-    if (a.retryDelayMs !== null)
-      await this.#o.scheduler.later(a.deliveryId, a.routeId, a.retryDelayMs, retryJobId(a.deliveryId, 1));
-    if (a.disableReason) await this.#o.direct?.store.disable(a.routeId, a.disableReason);
+    if (!this.#direct || reclaimed) return this.#commit.add(outcome);
+    await this.#direct.attemptNow(outcome, walks);
   }
 
   // Acknowledged only after the deliveries are recorded and queued: a crash before that leaves
@@ -387,8 +218,10 @@ export class Walker {
     const after = items.flatMap((i) => i.after ?? []);
     const ids = items.flatMap((i) => (i.streamId === null ? [] : [i.streamId]));
     const inFlight = new Set(items.flatMap((i) => (i.inFlight ? i.deliveries.map((d) => d.id) : [])));
-    // When the records are all there is to write (every first attempt made and final), they
-    // and the acknowledgement go in one call: the common case costs one round trip.
+    // When the records are all there is to write (every first attempt made and final), the
+    // delivery log's create script acknowledges and deletes the stream entries in the same call
+    // (delivery-log/delivery-scripts.ts, CREATE): the common case costs one round trip.
+    // Otherwise they are acknowledged here, at the end, once everything else is done.
     const settled =
       batched.length === 0 &&
       inFlight.size === 0 &&
@@ -412,7 +245,9 @@ export class Walker {
     await scheduler.buffer(batched);
     // What the direct attempts decided, now that their records exist.
     const recorded = new Set(deliveries.filter((_, i) => created[i] === "recorded").map((d) => d.id));
-    await Promise.all(after.filter((a) => recorded.has(a.deliveryId)).map((a) => this.#afterAttempt(a)));
+    await Promise.all(
+      after.filter((a) => recorded.has(a.deliveryId)).map((a) => this.#direct?.afterAttempt(a)),
+    );
     if (ids.length === 0) return;
     await redis
       .multi()

@@ -16,7 +16,7 @@ const fx = useGateway();
 beforeEach(() => fx.reset());
 
 const sample = async (name: string) =>
-  await readFile(new URL(`../fixtures/sources/emailengine/${name}.json`, import.meta.url), "utf8");
+  await readFile(new URL(`../../samples/sources/emailengine/${name}.json`, import.meta.url), "utf8");
 
 async function emailEngineSource() {
   const res = await fx.gw.call("POST", "/v1/sources", { name: "EmailEngine", kind: "emailengine" });

@@ -26,7 +26,7 @@ const fixture = async (name: string) =>
   JSON.parse(await readFile(join("test/fixtures/events", `${name}.json`), "utf8")) as Record<string, unknown>;
 
 /**
- * For each example route: the samples of the sources it is meant for (test/fixtures/sources, as
+ * For each example route: the samples of the sources it is meant for (samples/sources, as
  * GET /v1/sources/samples lists them, turned into events by the source's own adapter) that it must
  * fire on, and those it must leave alone. `event:` names an event posted to /v1/events instead.
  */

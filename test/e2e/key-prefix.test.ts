@@ -29,7 +29,7 @@ describe("HOOKGATE_KEY_PREFIX in braces", () => {
       target: { url: fx.sink.url("/fifo") },
     });
     const source = await fx.gw.call("POST", "/v1/sources", { name: "ee", kind: "emailengine" });
-    const body = await readFile("test/fixtures/sources/emailengine/messageNew.json");
+    const body = await readFile("samples/sources/emailengine/messageNew.json");
     const signature = createHmac("sha256", source.json.secret).update(body).digest("base64url");
     const ingested = await fx.gw.app.inject({
       method: "POST",

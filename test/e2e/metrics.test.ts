@@ -93,7 +93,7 @@ describe("GET /metrics", () => {
 
   it("counts webhooks by source kind, and the ones refused", async () => {
     const source = await fx.gw.call("POST", "/v1/sources", { name: "ee", kind: "emailengine" });
-    const body = await readFile("test/fixtures/sources/emailengine/messageNew.json");
+    const body = await readFile("samples/sources/emailengine/messageNew.json");
     const sign = (secret: string) => createHmac("sha256", secret).update(body).digest("base64url");
     const post = (signature: string) =>
       fx.gw.app.inject({

@@ -14,7 +14,7 @@ const fx = useGateway({ HOOKGATE_MAX_BODY_BYTES: String(MAX_BODY) });
 beforeEach(() => fx.reset());
 
 const fixture = async (file: string) =>
-  await readFile(new URL(`../fixtures/sources/${file}`, import.meta.url), "utf8");
+  await readFile(new URL(`../../samples/sources/${file}`, import.meta.url), "utf8");
 
 async function createSource(fields: Record<string, unknown>) {
   const res = await fx.gw.call("POST", "/v1/sources", { name: "s", ...fields });

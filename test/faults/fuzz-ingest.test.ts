@@ -46,7 +46,7 @@ const hmac = (body: Buffer, enc: "base64" | "base64url" | "hex") =>
 const samples: Record<string, unknown[]> = {};
 function samplesOf(kind: string): unknown[] {
   if (!samples[kind]) {
-    const dir = new URL(`../fixtures/sources/${kind}/`, import.meta.url);
+    const dir = new URL(`../../samples/sources/${kind}/`, import.meta.url);
     samples[kind] = readdirSync(dir).map((f) => JSON.parse(readFileSync(new URL(f, dir), "utf8")));
   }
   return samples[kind] as unknown[];

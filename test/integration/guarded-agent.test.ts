@@ -6,7 +6,6 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { type Dispatcher, fetch, request } from "undici";
-import { createAddressPolicy } from "../../src/delivery/address-policy.ts";
 import {
   BlockedAddressError,
   createGuardedAgent,
@@ -14,6 +13,7 @@ import {
   isBlockedAddressError,
   type ResolveFunction,
 } from "../../src/delivery/guarded-agent.ts";
+import { createAddressPolicy } from "../../src/shared/address-policy.ts";
 
 interface Sink {
   readonly host: string;

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Redis } from "ioredis";
-import { TargetState } from "../../src/queue/index.ts";
-import { TargetGate } from "../../src/queue/target-gate.ts";
-import { ANSWERS_KEPT, SUCCESS_NOTE_MS } from "../../src/queue/target-state.ts";
+import { TargetState } from "../../src/delivery/index.ts";
+import { TargetGate } from "../../src/delivery/target-gate.ts";
+import { ANSWERS_KEPT, SUCCESS_NOTE_MS } from "../../src/delivery/target-state.ts";
 import { redisKeys } from "../../src/shared/redis-keys.ts";
 import { type RedisServer, startRedisServer } from "../helpers/redis-server.ts";
 

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Redis } from "ioredis";
-import { TargetState } from "../../src/queue/index.ts";
-import { TargetGate } from "../../src/queue/target-gate.ts";
+import { TargetState } from "../../src/delivery/index.ts";
+import { TargetGate } from "../../src/delivery/target-gate.ts";
 import { redisKeys } from "../../src/shared/redis-keys.ts";
 import { type RedisServer, startRedisServer } from "../helpers/redis-server.ts";
 

@@ -1,4 +1,5 @@
-import { header, hmacSha256, type IngestInput, safeEqual } from "../verify.ts";
+import { bodySignature } from "../../shared/hmac.ts";
+import { header, type IngestInput, safeEqual } from "../verify.ts";
 import { isObject, makeEvent, notShape, type SourceAdapter, typeOf } from "./common.ts";
 
 const WHAT = "an EmailEngine webhook";
@@ -12,7 +13,7 @@ export const emailengine: SourceAdapter = {
   verify(source, input: IngestInput) {
     if (source.secret === null) return true;
     const given = header(input.headers, "x-ee-wh-signature");
-    const ok = safeEqual(given ?? "", hmacSha256(source.secret, input.raw, "base64url"));
+    const ok = safeEqual(given ?? "", bodySignature(source.secret, input.raw, "base64url"));
     return ok && given !== undefined;
   },
   normalise(body, _input, ctx) {

@@ -1,4 +1,5 @@
-import { header, hmacSha256, safeEqual } from "../verify.ts";
+import { bodySignature } from "../../shared/hmac.ts";
+import { header, safeEqual } from "../verify.ts";
 import { batchItems, makeEvent, type SourceAdapter, typeOf } from "./common.ts";
 
 const WHAT = "a Mailtrap webhook";
@@ -13,7 +14,7 @@ export const mailtrap: SourceAdapter = {
   verify(source, input) {
     if (source.secret === null) return true;
     const given = header(input.headers, "x-mailtrap-signature");
-    const ok = safeEqual((given ?? "").toLowerCase(), hmacSha256(source.secret, input.raw, "hex"));
+    const ok = safeEqual((given ?? "").toLowerCase(), bodySignature(source.secret, input.raw, "hex"));
     return ok && given !== undefined;
   },
   normalise(body, _input, ctx) {

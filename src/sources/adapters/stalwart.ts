@@ -1,4 +1,5 @@
-import { header, hmacSha256, safeEqual } from "../verify.ts";
+import { bodySignature } from "../../shared/hmac.ts";
+import { header, safeEqual } from "../verify.ts";
 import { batchItems, isObject, makeEvent, type SourceAdapter, typeOf } from "./common.ts";
 
 const WHAT = "a Stalwart webhook";
@@ -13,7 +14,7 @@ export const stalwart: SourceAdapter = {
   verify(source, input) {
     if (source.secret === null) return true;
     const given = header(input.headers, "x-signature");
-    const ok = safeEqual(given ?? "", hmacSha256(source.secret, input.raw, "base64"));
+    const ok = safeEqual(given ?? "", bodySignature(source.secret, input.raw, "base64"));
     return ok && given !== undefined;
   },
   normalise(body, _input, ctx) {

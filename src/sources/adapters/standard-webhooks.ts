@@ -1,4 +1,4 @@
-import { standardWebhooksSignature } from "../../delivery/sign.ts";
+import { standardWebhooksSignature } from "../../shared/hmac.ts";
 import { header, safeEqual } from "../verify.ts";
 import { isObject, makeEvent, type SourceAdapter, str } from "./common.ts";
 

@@ -1,4 +1,4 @@
-import type { JsonRecord } from "../../templates/json-value.ts";
+import type { JsonRecord } from "../../shared/json-value.ts";
 import { bounceOf, dsnStatus, firstOf, onlyOne, type RawView, rec } from "./view.ts";
 
 /** Message events read from a folder: what is in the mailbox, not a step of a delivery. */

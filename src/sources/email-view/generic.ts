@@ -1,5 +1,5 @@
-import type { EmailStatus } from "../../events/event-schema.ts";
-import { isRecord } from "../../templates/json-value.ts";
+import type { EmailStatus } from "../../events/index.ts";
+import { isRecord } from "../../shared/json-value.ts";
 import { bounceOf, firstOf, isEmailStatus, type RawView, rec, recOf } from "./view.ts";
 
 /** The five systems' event names whose meaning does not depend on the body. */

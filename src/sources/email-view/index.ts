@@ -2,8 +2,8 @@
  * `event.email`: one reader per email system (a pure function of the body it sent and the event
  * type), one shape for all of them (view.ts).
  */
-import type { EmailView } from "../../events/event-schema.ts";
-import { type JsonRecord, own } from "../../templates/json-value.ts";
+import type { EmailView } from "../../events/index.ts";
+import { type JsonRecord, own } from "../../shared/json-value.ts";
 import type { SourceKind } from "../source-schema.ts";
 import { emailEngineView } from "./emailengine.ts";
 import { genericView } from "./generic.ts";
@@ -48,7 +48,9 @@ export function emailViewOf(
 }
 
 export {
+  emailView,
   isEmailStatus,
+  type RawView,
   VIEW_LINE_CHARS,
   VIEW_MAX_ADDRESSES,
   VIEW_TEXT_CHARS,

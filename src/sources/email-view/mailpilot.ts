@@ -1,4 +1,4 @@
-import type { JsonRecord } from "../../templates/json-value.ts";
+import type { JsonRecord } from "../../shared/json-value.ts";
 import type { RawView } from "./view.ts";
 
 /**

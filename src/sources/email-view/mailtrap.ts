@@ -1,5 +1,5 @@
-import type { EmailStatus } from "../../events/event-schema.ts";
-import type { JsonRecord } from "../../templates/json-value.ts";
+import type { EmailStatus } from "../../events/index.ts";
+import type { JsonRecord } from "../../shared/json-value.ts";
 import type { RawView } from "./view.ts";
 
 const STATUS: Record<string, EmailStatus> = {

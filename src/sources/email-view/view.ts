@@ -4,15 +4,10 @@
  * stored view: absent, empty and unreadable values dropped, strings on one line and bounded,
  * addresses as `{name, address}`, times as ISO 8601, keys in one order.
  */
-import {
-  EMAIL_STATUSES,
-  type EmailAddress,
-  type EmailStatus,
-  type EmailView,
-} from "../../events/event-schema.ts";
-import { isRecord, type JsonRecord, own } from "../../templates/json-value.ts";
-import { cutText } from "../../templates/text-cut.ts";
-import { isoTime } from "../../templates/time.ts";
+import { EMAIL_STATUSES, type EmailAddress, type EmailStatus, type EmailView } from "../../events/index.ts";
+import { isRecord, type JsonRecord, own } from "../../shared/json-value.ts";
+import { cutText } from "../../shared/text-cut.ts";
+import { isoTime } from "../../shared/time.ts";
 
 export type { EmailAddress, EmailStatus, EmailView };
 

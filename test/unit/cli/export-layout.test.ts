@@ -2,10 +2,11 @@ import assert from "node:assert/strict";
 import { readdir, readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { describe, it } from "node:test";
+import { toRouteOut } from "../../../src/api/route-out.ts";
 import { exportRoute, slugOf } from "../../../src/cli/export-routes.ts";
 import { expandedObjects, formatJson } from "../../../src/cli/json-layout.ts";
 import { loadRouteFile } from "../../../src/routes-as-code/index.ts";
-import { applyRoutePatch, buildRoute, toRouteOut } from "../../../src/routing/index.ts";
+import { applyRoutePatch, buildRoute } from "../../../src/routing/index.ts";
 
 const ROUTES = resolve(import.meta.dirname, "../../../routes");
 

@@ -1,15 +1,15 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { toRouteOut } from "../../../src/api/route-out.ts";
 import { exportRoute, slugOf } from "../../../src/cli/export-routes.ts";
 import { patchFor, planRoutes, routeChanges, sameValue } from "../../../src/cli/plan.ts";
+import { REDACTED } from "../../../src/delivery/index.ts";
 import {
   applyRoutePatch,
   buildRoute,
-  REDACTED,
   type RouteIn,
   RouteInSchema,
   RoutePatchSchema,
-  toRouteOut,
 } from "../../../src/routing/index.ts";
 
 const routeIn = (x: Record<string, unknown>): RouteIn =>

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { toRouteOut } from "../../../src/api/route-out.ts";
 import {
   buildRequest,
   envRefProblem,
@@ -11,13 +12,7 @@ import {
   resolveEnvRefs,
 } from "../../../src/delivery/index.ts";
 import type { HookgateError } from "../../../src/errors.ts";
-import {
-  applyRoutePatch,
-  buildRoute,
-  type Route,
-  RouteInSchema,
-  toRouteOut,
-} from "../../../src/routing/index.ts";
+import { applyRoutePatch, buildRoute, type Route, RouteInSchema } from "../../../src/routing/index.ts";
 
 function route(target: Record<string, unknown>): Route {
   return buildRoute(
@@ -156,7 +151,7 @@ describe("what answers show of credentials", () => {
   it("the dry-run's request shows references unresolved and every literal not declared public redacted", () => {
     const req = buildRequest(r, payload, Date.now(), env);
     assert.equal(req.headers["x-tenant"], "resolved-tenant");
-    const shown = redactRequest(req, r);
+    const shown = redactRequest(req, r.target);
     assert.equal(shown.headers.authorization, "Bearer ${HG_TEST_TOKEN}");
     assert.equal(shown.headers["x-api-key"], REDACTED);
     assert.equal(shown.headers["x-token"], "${HG_TEST_TOKEN}");
@@ -223,11 +218,11 @@ describe("what answers show of credentials", () => {
     assert.deepEqual(toRouteOut(bearer).target.auth, { type: "bearer", token: REDACTED });
     const viaEnv = route({ auth: { type: "bearer", token: "${HG_TEST_TOKEN}" } });
     assert.deepEqual(toRouteOut(viaEnv).target.auth, { type: "bearer", token: "${HG_TEST_TOKEN}" });
-    const shownBearer = redactRequest(buildRequest(viaEnv, payload, Date.now(), env), viaEnv);
+    const shownBearer = redactRequest(buildRequest(viaEnv, payload, Date.now(), env), viaEnv.target);
     assert.equal(shownBearer.headers.authorization, "Bearer ${HG_TEST_TOKEN}");
     const basic = route({ auth: { type: "basic", username: "u", password: "literal-pw" } });
     assert.deepEqual(toRouteOut(basic).target.auth, { type: "basic", username: "u", password: REDACTED });
-    const shownBasic = redactRequest(buildRequest(basic, payload, Date.now(), env), basic);
+    const shownBasic = redactRequest(buildRequest(basic, payload, Date.now(), env), basic.target);
     assert.equal(shownBasic.headers.authorization, `Basic ${REDACTED}`);
     // Rotation answers show the new secret but not the credentials.
     assert.deepEqual(toRouteOut(basic, true, { credentials: false }).target.auth, {

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Webhook } from "standardwebhooks";
-import { buildRequest, generateSecret, standardWebhooksHeaders } from "../../../src/delivery/index.ts";
+import { buildRequest, standardWebhooksHeaders } from "../../../src/delivery/index.ts";
 import { buildRoute, RouteInSchema } from "../../../src/routing/index.ts";
+import { generateSecret } from "../../../src/shared/hmac.ts";
 
 describe("Standard Webhooks signing", () => {
   it("produces headers the reference verifier accepts", () => {

@@ -5,11 +5,11 @@ import { Webhook } from "standardwebhooks";
 import {
   activeSecrets,
   buildRequest,
-  generateSecret,
   type RenderedPayload,
   signatureHeaderOf,
 } from "../../../src/delivery/index.ts";
 import { buildRoute, type Route, RouteInSchema } from "../../../src/routing/index.ts";
+import { generateSecret } from "../../../src/shared/hmac.ts";
 
 /*
  * Each scheme is checked the way its receivers check it, written here from the published

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { toRouteOut } from "../../../src/api/route-out.ts";
 import { HookgateError } from "../../../src/errors.ts";
 import {
   applyRoutePatch,
@@ -8,7 +9,6 @@ import {
   type Route,
   RouteInSchema,
   rotateRouteSecret,
-  toRouteOut,
 } from "../../../src/routing/index.ts";
 
 const t0 = new Date("2026-05-01T12:00:00Z");

@@ -1,18 +1,19 @@
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { describe, it } from "node:test";
-import { type EmailView, normalizeEvent } from "../../../src/events/index.ts";
+import type { EmailView } from "../../../src/events/index.ts";
 import {
   emailViewOf,
   VIEW_LINE_CHARS,
   VIEW_MAX_ADDRESSES,
   VIEW_TEXT_CHARS,
 } from "../../../src/sources/email-view/index.ts";
+import { normalizeEvent } from "../../../src/sources/index.ts";
 import { eventsOfSample, listSamples, SAMPLES_DIR } from "../../../src/sources/samples.ts";
 
 /**
  * The view each sample body becomes, event by event (a batch holds several), field by field.
- * Read from test/fixtures/sources/** through the kind's adapter, as a source would.
+ * Read from samples/sources/** through the kind's adapter, as a source would.
  */
 const EXPECTED: Record<string, Array<EmailView | null>> = {
   "emailengine/accountAdded.json": [{ account: "example" }],

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { toRouteOut } from "../../../src/api/route-out.ts";
 import {
   applyRoutePatch,
   buildRoute,
@@ -7,7 +8,6 @@ import {
   RouteInSchema,
   RoutePatchSchema,
   sourceMatches,
-  toRouteOut,
 } from "../../../src/routing/index.ts";
 
 const fromEE = { source: "src_aaa", sourceKind: "emailengine" };

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { describe, it } from "node:test";
 import type { HookgateEvent } from "../../../src/events/index.ts";
-import { OWN_EVENT_TYPES, OwnEvents } from "../../../src/own-events/index.ts";
+import { OWN_EVENT_TYPES } from "../../../src/events/index.ts";
+import { OwnEvents } from "../../../src/own-events/index.ts";
 import { buildRoute, RouteInSchema } from "../../../src/routing/index.ts";
 import { checkDiscordMessage, checkSlackMessage, renderBody } from "../../../src/templates/index.ts";
 

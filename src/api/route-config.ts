@@ -1,5 +1,5 @@
+import type { Scope } from "../access/index.ts";
 import type { AuditKind } from "./audit-subjects.ts";
-import type { Scope } from "./scopes.ts";
 
 /*
  * What a route definition declares beside its schema: `config: { scope, audit }`. The auth hook

@@ -1,8 +1,8 @@
+import type { KeyStore, Snapshot } from "../access/index.ts";
 import type { DeliveryLog } from "../delivery-log/index.ts";
-import { type RouteStore, toRouteOut } from "../routing/index.ts";
+import type { RouteStore } from "../routing/index.ts";
 import { type SourceStore, toSourceOut } from "../sources/index.ts";
-import type { Snapshot } from "./audit-diff.ts";
-import type { KeyStore } from "./key-store.ts";
+import { toRouteOut } from "./route-out.ts";
 
 /*
  * For each kind of change the API makes, how the audit hook reads what it changes (before and

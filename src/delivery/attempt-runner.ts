@@ -1,31 +1,32 @@
 import type { Dispatcher } from "undici";
+import type { AttemptRecord, DeliveryStatus } from "../delivery-log/index.ts";
+import type { ErrorReport } from "../shared/logger.ts";
+import type { AttemptErrorCode } from "./attempt-error.ts";
+import { buildRequest } from "./build-request.ts";
+import type { DeferReason } from "./defer-reason.ts";
+import { receiverOf } from "./receiver.ts";
+import { isRequestBuildError } from "./request-build-error.ts";
 import {
   type AttemptDecision,
-  type AttemptErrorCode,
-  type AttemptResult,
-  type BreakerView,
-  buildRequest,
   decideAfterAttempt,
-  failingTooLong,
-  isBreakerFailure,
-  isRequestBuildError,
   isSuccess,
   MAX_RETRY_AFTER_MS,
   parseRetryAfter,
   parseRetryAfterBody,
+  type RetryPolicy,
+} from "./retry-policy.ts";
+import { Semaphore } from "./semaphore.ts";
+import { type AttemptResult, sendRequest } from "./send.ts";
+import { TargetGate } from "./target-gate.ts";
+import {
+  type BreakerView,
+  failingTooLong,
+  isBreakerFailure,
   rateLimitOf,
-  receiverOf,
-  sendRequest,
   targetKeyOf,
   targetPauseMs,
-} from "../delivery/index.ts";
-import type { AttemptRecord, DeliveryStatus } from "../delivery-log/index.ts";
-import type { OwnEvents } from "../own-events/index.ts";
-import type { Route, RouteStore } from "../routing/index.ts";
-import type { ErrorReport } from "../shared/logger.ts";
-import type { DeferReason } from "./defer-reason.ts";
-import { Semaphore } from "./semaphore.ts";
-import { TargetGate } from "./target-gate.ts";
+} from "./target-policy.ts";
+import type { SignedTarget } from "./target-schema.ts";
 import type { TargetState } from "./target-state.ts";
 
 /*
@@ -35,6 +36,32 @@ import type { TargetState } from "./target-state.ts";
  * the walk) writes the record with its outcome in one go. One instance per process, so the
  * walker and the worker share the per-target lanes and the attempt slots.
  */
+
+/** What an attempt reads of its route: the target, what signs it, its retry schedule, its template kind. */
+export interface AttemptRoute extends SignedTarget {
+  retry: Pick<RetryPolicy, "scheduleMs" | "on4xx">;
+  template?: { kind: string } | null | undefined;
+}
+
+/**
+ * The route store's view of sends: whether the route is still on right before a send, with the
+ * send registered so a delete answered meanwhile waits for it (RouteStore).
+ */
+export interface SendRegistry {
+  beginSend(routeId: string, send: string, deadlineMs: number): Promise<"on" | "hold" | "drop" | "deleted">;
+  endSend(routeId: string, send: string): Promise<void>;
+}
+
+/** Hookgate's own news about targets (OwnEvents). */
+export interface TargetNews {
+  breakerChanged(
+    target: string,
+    before: BreakerView | undefined,
+    after: BreakerView,
+    answer: { statusCode: number | null; errorCode: string | null },
+  ): void;
+  targetPaused(target: string, untilMs: number, statusCode: number | null): void;
+}
 
 export interface AttemptReport {
   routeId: string;
@@ -78,8 +105,8 @@ export interface AttemptRunnerOptions {
   targets: TargetState;
   /** Whether Redis has room to record an attempt: none is sent when it has not. */
   storage?: { verdict(): { sends: boolean } };
-  /** Checks the route's state right before each send and registers the send (see RouteStore.beginSend). */
-  routes: Pick<RouteStore, "beginSend" | "endSend">;
+  /** Checks the route's state right before each send and registers the send. */
+  routes: SendRegistry;
   dispatcher: Dispatcher;
   /** Attempts in flight in this process, whatever asked for them. */
   concurrency: number;
@@ -92,7 +119,7 @@ export interface AttemptRunnerOptions {
   /** Told about every attempt (metrics). */
   onAttempt?: (report: AttemptReport) => void;
   /** Hookgate's own events: a breaker opened or closed, a pause a target asked for. */
-  ownEvents?: Pick<OwnEvents, "breakerChanged" | "targetPaused">;
+  ownEvents?: TargetNews;
   /** Errors of work no caller waits for (a send's registration that could not be removed). */
   onError?: ErrorReport;
 }
@@ -129,7 +156,7 @@ export class AttemptRunner {
    * event in the stream until it is answered: only while the target answers well and fast (a
    * slow or failing target goes through the queue, where waiting costs nothing).
    */
-  directOk(route: Route): boolean {
+  directOk(route: Pick<AttemptRoute, "target">): boolean {
     const target = targetKeyOf(route.target.url);
     if (this.gate.knowsTrouble(target)) return false;
     const until = this.#offDirect.get(target);
@@ -144,7 +171,7 @@ export class AttemptRunner {
    * lane while its target's lanes keep moving, or is handed back at once (see TargetGate).
    */
   async run(
-    route: Route,
+    route: AttemptRoute,
     subject: AttemptSubject,
     mode: { patient?: boolean } = {},
   ): Promise<AttemptOutcome> {
@@ -207,7 +234,7 @@ export class AttemptRunner {
   }
 
   #decide(
-    route: Route,
+    route: AttemptRoute,
     subject: AttemptSubject,
     target: string,
     receiver: ReturnType<typeof receiverOf>,
@@ -314,7 +341,7 @@ export class AttemptRunner {
   }
 
   /** One HTTP attempt; a request that cannot be built (a missing ${ENV}) is a failed attempt. */
-  async #send(route: Route, subject: AttemptSubject, startedMs: number): Promise<AttemptResult> {
+  async #send(route: AttemptRoute, subject: AttemptSubject, startedMs: number): Promise<AttemptResult> {
     let request: ReturnType<typeof buildRequest>;
     try {
       request = buildRequest(

@@ -1,5 +1,5 @@
-import { emailViewOf } from "../sources/email-view/index.ts";
-import type { HookgateEvent } from "./event-schema.ts";
+import type { HookgateEvent } from "../events/index.ts";
+import { emailViewOf } from "./email-view/index.ts";
 
 /** The event POST /v1/routes/:id/test sends: an EmailEngine messageNew, the most common one. */
 export function sampleEvent(now = new Date()): HookgateEvent {

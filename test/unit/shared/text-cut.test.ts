@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { cutText, ELLIPSIS } from "../../../src/templates/text-cut.ts";
+import { cutText, ELLIPSIS } from "../../../src/shared/text-cut.ts";
 
 /** True when the string has no lone surrogate (a split pair). */
 function wellFormed(text: string): boolean {

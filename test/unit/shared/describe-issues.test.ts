@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { describeIssues } from "../../../src/api/error-handler.ts";
 import { EventsBodySchema } from "../../../src/api/events-api.ts";
+import { describeIssues } from "../../../src/shared/validation-issues.ts";
 
 const issuesOf = (value: unknown) => {
   const r = EventsBodySchema.safeParse(value);

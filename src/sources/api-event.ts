@@ -1,6 +1,6 @@
+import type { EventIn, HookgateEvent } from "../events/index.ts";
 import { newId } from "../ids.ts";
-import { emailViewOf } from "../sources/email-view/index.ts";
-import type { EventIn, HookgateEvent } from "./event-schema.ts";
+import { emailViewOf } from "./email-view/index.ts";
 
 /**
  * An event posted to the API. Its data is in no known sender's envelope, so its email view (when

@@ -1,8 +1,8 @@
 /**
  * Which network addresses a delivery may reach. Pure functions, no I/O: parsing IP literals in
  * every form a resolver or URL parser might accept, classifying them (public, loopback, private,
- * ...), and an allow-list policy on top. The send-time guard (guarded-agent.ts) and the save-time
- * check (checkTargetUrl) both use it.
+ * ...), and an allow-list policy on top. The send-time guard (delivery/guarded-agent.ts), the
+ * save-time check (checkTargetUrl) and the configuration's allow list (config/schema.ts) use it.
  */
 
 export type AddressClass =

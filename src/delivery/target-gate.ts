@@ -1,5 +1,5 @@
-import { type BreakerView, breakerAt, rateShape, spread } from "../delivery/index.ts";
 import type { DeferReason } from "./defer-reason.ts";
+import { type BreakerView, breakerAt, rateShape, spread } from "./target-policy.ts";
 import type { TargetState } from "./target-state.ts";
 
 /*

@@ -1,7 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import type { Principal } from "./api-key.ts";
-import { auditDiff, type Snapshot } from "./audit-diff.ts";
-import type { AuditLog } from "./audit-log.ts";
+import { type AuditLog, auditDiff, type Principal, type Snapshot } from "../access/index.ts";
 import { AUDIT_SUBJECTS, type AuditSubject, type SubjectStores } from "./audit-subjects.ts";
 import "./route-config.ts";
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { failureMessage } from "../../../src/queue/attempt-runner.ts";
+import { failureMessage } from "../../../src/delivery/attempt-runner.ts";
 
 describe("failureMessage", () => {
   it("adds what the attempt ran into to the retry decision", () => {

@@ -1,6 +1,6 @@
-import { type BreakerSettings, type BreakerView, breakerAt } from "../delivery/index.ts";
 import { defineScript, type Redis, type RedisScript } from "../shared/redis.ts";
 import type { RedisKeys } from "../shared/redis-keys.ts";
+import { type BreakerSettings, type BreakerView, breakerAt } from "./target-policy.ts";
 
 /*
  * The state every worker shares about one target endpoint, changed only by Lua scripts so that

@@ -1,10 +1,11 @@
-import { checkTargetUrl } from "../delivery/index.ts";
+import { TargetSchema } from "../delivery/index.ts";
 import { HookgateError } from "../errors.ts";
-import { batchProblem, type Route, TargetSchema } from "../routing/index.ts";
 import { checkFunctionSource } from "../sandbox/index.ts";
+import { type AddressPolicy, checkTargetUrl } from "../shared/address-policy.ts";
+import { describeIssues } from "../shared/validation-issues.ts";
 import { checkTemplate, type Template, TemplateSyntaxError } from "../templates/index.ts";
-import type { ApiDeps } from "./deps.ts";
-import { describeIssues } from "./error-handler.ts";
+import { batchProblem } from "./batch-rules.ts";
+import type { Route } from "./route-schema.ts";
 
 export function checkFunction(field: "filter" | "map", source: string | null | undefined): void {
   if (!source) return;
@@ -44,7 +45,7 @@ function checkTarget(route: Pick<Route, "template" | "target">): void {
  */
 export function checkRouteContent(
   route: Pick<Route, "filter" | "map" | "template" | "target"> & { batch?: Route["batch"] },
-  deps: Pick<ApiDeps, "policy">,
+  deps: { policy: AddressPolicy },
 ) {
   checkFunction("filter", route.filter);
   checkFunction("map", route.map);

@@ -10,7 +10,7 @@ import {
   isLocalhostName,
   isValidCidr,
   parseHostAddress,
-} from "../../../src/delivery/address-policy.ts";
+} from "../../../src/shared/address-policy.ts";
 
 describe("classifyAddress", () => {
   const table: ReadonlyArray<readonly [string, AddressClass]> = [
