@@ -21,8 +21,7 @@ export const queuesBoardApi =
     const serverAdapter = new FastifyAdapter();
     createBullBoard({
       queues: [new BullMQAdapter(deps.queue.queue, { readOnlyMode: true, description: "Delivery attempts" })],
-      // @bull-board/fastify brings its own copy of @bull-board/api's types; the adapter is the same.
-      serverAdapter: serverAdapter as unknown as Parameters<typeof createBullBoard>[0]["serverAdapter"],
+      serverAdapter,
       options: { uiConfig: { boardTitle: "Hookgate queues" } },
     });
     serverAdapter.setBasePath(QUEUES_BOARD_PATH);

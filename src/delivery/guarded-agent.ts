@@ -126,6 +126,9 @@ function guardedLookup(policy: AddressPolicy, resolve: ResolveFunction): LookupF
 export function createGuardedAgent(options: GuardedAgentOptions): Agent {
   const { policy } = options;
   const base = buildConnector({
+    // HTTP/1.1 only: `connections` caps a target's sockets, and attempt errors are classified by
+    // HTTP/1.1's codes; over h2 (offered by default through ALPN) one socket would carry many.
+    allowH2: false,
     lookup: guardedLookup(policy, options.resolve ?? defaultResolve),
     ...(options.connectTimeoutMs === undefined ? {} : { timeout: options.connectTimeoutMs }),
   });

@@ -47,7 +47,8 @@ export interface MetricsOptions {
 }
 
 const BREAKER_VALUE: Record<BreakerState, number> = { closed: 0, "half-open": 1, open: 2 };
-const QUEUE_STATES = ["waiting", "active", "delayed", "prioritized", "waiting-children", "paused", "failed"];
+// BullMQ 6 has no paused state: the jobs of a paused queue count as waiting.
+const QUEUE_STATES = ["waiting", "active", "delayed", "prioritized", "waiting-children", "failed"];
 
 const FAST_BUCKETS_S = [
   0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,

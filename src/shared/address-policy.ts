@@ -5,6 +5,8 @@
  * save-time check (checkTargetUrl) and the configuration's allow list (config/schema.ts) use it.
  */
 
+import ipaddr from "ipaddr.js";
+
 export type AddressClass =
   | "public"
   | "private"
@@ -32,153 +34,71 @@ export type TargetCheck = { ok: true } | { ok: false; reason: string };
 // ---------------------------------------------------------------------------------------------
 // Parsing
 
-/** An address as an integer: 32 bits for IPv4, 128 bits for IPv6. */
-interface Ip {
-  readonly version: 4 | 6;
-  readonly value: bigint;
-}
+type Ip = ipaddr.IPv4 | ipaddr.IPv6;
+type Cidr = readonly [Ip, number];
 
-const V4_MAX = 0xffff_ffffn;
-const MAPPED_PREFIX = 0xffffn << 32n; // ::ffff:0:0/96
-
-/** One part of an inet_aton / WHATWG style IPv4 address: decimal, 0x hex or 0-prefixed octal. */
-function parseV4Part(part: string): bigint | null {
-  if (/^0[xX][0-9a-fA-F]*$/.test(part)) return part.length === 2 ? 0n : BigInt(`0x${part.slice(2)}`);
-  if (/^0[0-7]+$/.test(part)) return BigInt(`0o${part.slice(1)}`);
-  if (/^(0|[1-9][0-9]*)$/.test(part)) return BigInt(part);
-  return null;
-}
+/** A strict dotted quad (no leading zeros), the only IPv4 form RFC 4291 allows inside IPv6. */
+const DOTTED_QUAD =
+  /^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}$/;
 
 /**
  * IPv4 in any form getaddrinfo/inet_aton or the WHATWG URL parser accept: 1 to 4 parts, each
  * decimal, hex or octal, the last filling the remaining bytes (127.1, 2130706434, 0x7f.1,
  * 0177.0.0.1), with an optional trailing dot.
  */
-function parseV4(input: string): Ip | null {
+function parseV4(input: string): ipaddr.IPv4 | null {
   const parts = input.split(".");
+  // ipaddr.js takes neither the trailing dot (the DNS root) nor a bare "0x" part, which both of
+  // those parsers read as 0.
   if (parts.length > 1 && parts[parts.length - 1] === "") parts.pop();
-  if (parts.length === 0 || parts.length > 4) return null;
-  const nums: bigint[] = [];
-  for (const part of parts) {
-    if (part.length === 0 || part.length > 40) return null;
-    const n = parseV4Part(part);
-    if (n === null) return null;
-    nums.push(n);
+  const text = parts.map((part) => (part === "0x" ? "0" : part)).join(".");
+  try {
+    return ipaddr.IPv4.parse(text);
+  } catch {
+    return null;
   }
-  const last = nums.pop() ?? 0n;
-  let value = 0n;
-  for (const n of nums) {
-    if (n > 255n) return null;
-    value = (value << 8n) | n;
-  }
-  const restBits = BigInt(8 * (4 - nums.length));
-  if (last >= 1n << restBits) return null;
-  value = (value << restBits) | last;
-  return { version: 4, value };
-}
-
-/** Strict dotted-quad (as allowed inside IPv6, e.g. ::ffff:10.0.0.1). */
-function parseDottedQuad(input: string): bigint | null {
-  const parts = input.split(".");
-  if (parts.length !== 4) return null;
-  let value = 0n;
-  for (const part of parts) {
-    if (!/^(0|[1-9][0-9]{0,2})$/.test(part)) return null;
-    const n = BigInt(part);
-    if (n > 255n) return null;
-    value = (value << 8n) | n;
-  }
-  return value;
-}
-
-function parseV6Groups(text: string): bigint[] | null {
-  if (text === "") return [];
-  const groups = text.split(":");
-  const words: bigint[] = [];
-  for (let i = 0; i < groups.length; i++) {
-    const g = groups[i] ?? "";
-    if (i === groups.length - 1 && g.includes(".")) {
-      const v4 = parseDottedQuad(g);
-      if (v4 === null) return null;
-      words.push(v4 >> 16n, v4 & 0xffffn);
-    } else {
-      if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return null;
-      words.push(BigInt(`0x${g}`));
-    }
-  }
-  return words;
 }
 
 /** IPv6 text form (RFC 4291 2.2), optionally with an embedded dotted quad and a %zone (ignored). */
-function parseV6(input: string): Ip | null {
+function parseV6(input: string): ipaddr.IPv6 | null {
   const zone = input.indexOf("%");
-  const text = zone === -1 ? input : input.slice(0, zone);
   if (zone !== -1 && zone === input.length - 1) return null;
-  const halves = text.split("::");
-  if (halves.length > 2) return null;
-  let words: bigint[];
-  if (halves.length === 2) {
-    const head = parseV6Groups(halves[0] ?? "");
-    const tail = parseV6Groups(halves[1] ?? "");
-    if (head === null || tail === null) return null;
-    // A dotted quad may only end the address.
-    if ((halves[0] ?? "").includes(".")) return null;
-    const missing = 8 - head.length - tail.length;
-    if (missing < 1) return null;
-    words = [...head, ...new Array<bigint>(missing).fill(0n), ...tail];
-  } else {
-    const all = parseV6Groups(text);
-    if (all === null || all.length !== 8) return null;
-    words = all;
+  let text = zone === -1 ? input : input.slice(0, zone);
+  // The dotted quad becomes two groups here: ipaddr.js would read ::a.b.c.d as IPv4-mapped
+  // (it is IPv4-compatible) and take octal or hex parts in it.
+  const lastColon = text.lastIndexOf(":");
+  const tail = text.slice(lastColon + 1);
+  if (tail.includes(".")) {
+    if (!DOTTED_QUAD.test(tail)) return null;
+    const [a = 0, b = 0, c = 0, d = 0] = tail.split(".").map(Number);
+    text = `${text.slice(0, lastColon + 1)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
   }
-  let value = 0n;
-  for (const w of words) value = (value << 16n) | w;
-  return { version: 6, value };
+  try {
+    return ipaddr.IPv6.parse(text);
+  } catch {
+    return null;
+  }
 }
 
 /** Any IP literal form (bracketed IPv6 too) → parsed address; null for anything else. */
 function parseIp(input: string): Ip | null {
-  let text = input.trim();
+  const text = input.trim();
   if (text.startsWith("[")) {
     if (!text.endsWith("]")) return null;
     return parseV6(text.slice(1, -1));
   }
   if (text.includes(":")) return parseV6(text);
-  text = text.toLowerCase();
-  return parseV4(text);
+  return parseV4(text.toLowerCase());
 }
 
-function formatV4(value: bigint): string {
-  return [24n, 16n, 8n, 0n].map((shift) => ((value >> shift) & 0xffn).toString()).join(".");
+function v4FromWords(high: number, low: number): ipaddr.IPv4 {
+  return new ipaddr.IPv4([high >> 8, high & 0xff, low >> 8, low & 0xff]);
 }
 
-/** RFC 5952 text: lower case, no leading zeros, the longest run (>= 2) of zero words as "::". */
-function formatV6(value: bigint): string {
-  if (value >> 32n === 0xffffn) return `::ffff:${formatV4(value & V4_MAX)}`;
-  const words: number[] = [];
-  for (let i = 7; i >= 0; i--) words.push(Number((value >> BigInt(16 * i)) & 0xffffn));
-  let bestStart = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (words[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && words[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = (ws: number[]) => ws.map((w) => w.toString(16)).join(":");
-  if (bestLen < 2) return hex(words);
-  return `${hex(words.slice(0, bestStart))}::${hex(words.slice(bestStart + bestLen))}`;
-}
-
+/** RFC 5952 text, with IPv4-mapped addresses written ::ffff:a.b.c.d. */
 function formatIp(ip: Ip): string {
-  return ip.version === 4 ? formatV4(ip.value) : formatV6(ip.value);
+  if (ip instanceof ipaddr.IPv4) return ip.toString();
+  return ip.isIPv4MappedAddress() ? `::ffff:${ip.toIPv4Address().toString()}` : ip.toRFC5952String();
 }
 
 /**
@@ -194,26 +114,12 @@ export function parseHostAddress(host: string): string | null {
 // ---------------------------------------------------------------------------------------------
 // Classification
 
-interface Range {
-  readonly base: bigint;
-  readonly prefix: number;
-  readonly bits: 32 | 128;
-}
-
-function inRange(value: bigint, range: Range): boolean {
-  const shift = BigInt(range.bits - range.prefix);
-  return value >> shift === range.base >> shift;
-}
-
-function range(cidr: string): Range {
-  const [addr = "", prefix = ""] = cidr.split("/");
-  const ip = parseIp(addr);
-  if (ip === null) throw new Error(`bad built-in range ${cidr}`);
-  return { base: ip.value, prefix: Number(prefix), bits: ip.version === 4 ? 32 : 128 };
+function cidr(text: string): Cidr {
+  return ipaddr.parseCIDR(text);
 }
 
 /** First match wins, so more specific ranges come first. */
-const V4_CLASSES: ReadonlyArray<readonly [Range, AddressClass]> = (
+const V4_CLASSES: ReadonlyArray<readonly [Cidr, AddressClass]> = (
   [
     ["0.0.0.0/32", "unspecified"],
     ["0.0.0.0/8", "reserved"], // "this network"
@@ -233,9 +139,9 @@ const V4_CLASSES: ReadonlyArray<readonly [Range, AddressClass]> = (
     ["255.255.255.255/32", "broadcast"],
     ["240.0.0.0/4", "reserved"],
   ] as const
-).map(([cidr, cls]) => [range(cidr), cls] as const);
+).map(([range, cls]) => [cidr(range), cls] as const);
 
-const V6_CLASSES: ReadonlyArray<readonly [Range, AddressClass]> = (
+const V6_CLASSES: ReadonlyArray<readonly [Cidr, AddressClass]> = (
   [
     ["::/128", "unspecified"],
     ["::1/128", "loopback"],
@@ -250,27 +156,33 @@ const V6_CLASSES: ReadonlyArray<readonly [Range, AddressClass]> = (
     ["fec0::/10", "site-local"],
     ["ff00::/8", "multicast"],
   ] as const
-).map(([cidr, cls]) => [range(cidr), cls] as const);
+).map(([range, cls]) => [cidr(range), cls] as const);
 
-const GLOBAL_UNICAST = range("2000::/3");
-const V4_MAPPED = range("::ffff:0:0/96");
-const V4_COMPATIBLE = range("::/96");
-const NAT64 = range("64:ff9b::/96");
-const SIX_TO_FOUR = range("2002::/16");
-const TEREDO = range("2001::/32");
+const GLOBAL_UNICAST = cidr("2000::/3");
+const V4_MAPPED = cidr("::ffff:0:0/96");
+const V4_COMPATIBLE = cidr("::/96");
+const NAT64 = cidr("64:ff9b::/96");
+const SIX_TO_FOUR = cidr("2002::/16");
+const TEREDO = cidr("2001::/32");
+
+function inRange(ip: Ip, [base, prefix]: Cidr): boolean {
+  return ip.kind() === base.kind() && ip.match(base, prefix);
+}
 
 /** The IPv4 address an IPv6 address stands for (mapped, compatible, NAT64, 6to4, Teredo), if any. */
-function embeddedV4(value: bigint): bigint | null {
-  if (inRange(value, V4_MAPPED)) return value & V4_MAX;
-  if (value > 1n && inRange(value, V4_COMPATIBLE)) return value & V4_MAX;
-  if (inRange(value, NAT64)) return value & V4_MAX;
-  if (inRange(value, SIX_TO_FOUR)) return (value >> 80n) & V4_MAX;
-  if (inRange(value, TEREDO)) return (value & V4_MAX) ^ V4_MAX; // the client address, obfuscated
+function embeddedV4(ip: ipaddr.IPv6): ipaddr.IPv4 | null {
+  const [, w1 = 0, w2 = 0, , , , w6 = 0, w7 = 0] = ip.parts;
+  if (inRange(ip, V4_MAPPED)) return v4FromWords(w6, w7);
+  // :: and ::1 are in ::/96 but are not IPv4-compatible addresses.
+  if (inRange(ip, V4_COMPATIBLE) && (w6 !== 0 || w7 > 1)) return v4FromWords(w6, w7);
+  if (inRange(ip, NAT64)) return v4FromWords(w6, w7);
+  if (inRange(ip, SIX_TO_FOUR)) return v4FromWords(w1, w2);
+  if (inRange(ip, TEREDO)) return v4FromWords(w6 ^ 0xffff, w7 ^ 0xffff); // the client address, obfuscated
   return null;
 }
 
-function classifyV4(value: bigint): AddressClass {
-  for (const [r, cls] of V4_CLASSES) if (inRange(value, r)) return cls;
+function classifyV4(ip: ipaddr.IPv4): AddressClass {
+  for (const [range, cls] of V4_CLASSES) if (inRange(ip, range)) return cls;
   return "public";
 }
 
@@ -281,11 +193,11 @@ interface Classification {
 }
 
 function classifyIp(ip: Ip): Classification {
-  if (ip.version === 4) return { cls: classifyV4(ip.value) };
-  const v4 = embeddedV4(ip.value);
-  if (v4 !== null) return { cls: classifyV4(v4), via: formatV4(v4) };
-  for (const [r, cls] of V6_CLASSES) if (inRange(ip.value, r)) return { cls };
-  return { cls: inRange(ip.value, GLOBAL_UNICAST) ? "public" : "reserved" };
+  if (ip instanceof ipaddr.IPv4) return { cls: classifyV4(ip) };
+  const v4 = embeddedV4(ip);
+  if (v4 !== null) return { cls: classifyV4(v4), via: v4.toString() };
+  for (const [range, cls] of V6_CLASSES) if (inRange(ip, range)) return { cls };
+  return { cls: inRange(ip, GLOBAL_UNICAST) ? "public" : "reserved" };
 }
 
 /**
@@ -303,31 +215,28 @@ export function classifyAddress(ip: string): AddressClass {
 // ---------------------------------------------------------------------------------------------
 // Policy
 
-/** As a 128-bit range; IPv4 becomes the IPv4-mapped IPv6 range so both families compare alike. */
-function toV6Range(ip: Ip, prefix: number): Range {
-  return ip.version === 4
-    ? { base: MAPPED_PREFIX | ip.value, prefix: prefix + 96, bits: 128 }
-    : { base: ip.value, prefix, bits: 128 };
+/** As IPv6; IPv4 becomes IPv4-mapped so that both families compare alike. */
+function toV6(ip: Ip): ipaddr.IPv6 {
+  if (ip instanceof ipaddr.IPv6) return ip;
+  const [a = 0, b = 0, c = 0, d = 0] = ip.octets;
+  return new ipaddr.IPv6([0, 0, 0, 0, 0, 0xffff, (a << 8) | b, (c << 8) | d]);
 }
 
-function toV6Value(ip: Ip): bigint {
-  return ip.version === 4 ? MAPPED_PREFIX | ip.value : ip.value;
-}
-
-function parseCidrRange(cidr: string): Range | null {
-  const slash = cidr.indexOf("/");
-  const addrText = (slash === -1 ? cidr : cidr.slice(0, slash)).trim();
-  const ip = parseIp(addrText);
+/** An allow-list entry as an IPv6 range; the address accepts every form parseHostAddress does. */
+function parseCidrRange(text: string): Cidr | null {
+  const slash = text.indexOf("/");
+  const ip = parseIp(slash === -1 ? text : text.slice(0, slash));
   if (ip === null) return null;
-  const max = ip.version === 4 ? 32 : 128;
+  const max = ip instanceof ipaddr.IPv4 ? 32 : 128;
   let prefix = max;
   if (slash !== -1) {
-    const p = cidr.slice(slash + 1).trim();
+    // Stricter than ipaddr.parseCIDR, which takes "/08": a prefix is written in plain decimal.
+    const p = text.slice(slash + 1).trim();
     if (!/^(0|[1-9][0-9]{0,2})$/.test(p)) return null;
     prefix = Number(p);
     if (prefix > max) return null;
   }
-  return toV6Range(ip, prefix);
+  return [toV6(ip), prefix + 128 - max];
 }
 
 /** True for "10.0.0.0/8", "::1/128", a bare IP (= /32 or /128); for validating configuration. */
@@ -358,7 +267,7 @@ const DESCRIPTIONS: Record<AddressClass, string> = {
  * @throws TypeError on an invalid CIDR.
  */
 export function createAddressPolicy(allowCidrs: readonly string[]): AddressPolicy {
-  const allowed: Range[] = allowCidrs.map((cidr) => {
+  const allowed: Cidr[] = allowCidrs.map((cidr) => {
     const r = parseCidrRange(cidr);
     if (r === null) throw new TypeError(`invalid CIDR in the allow list: ${JSON.stringify(cidr)}`);
     return r;
@@ -367,8 +276,8 @@ export function createAddressPolicy(allowCidrs: readonly string[]): AddressPolic
   const explain = (ip: string): string | null => {
     const parsed = parseIp(ip);
     if (parsed === null) return `${JSON.stringify(ip)} is not an IP address`;
-    const v6 = toV6Value(parsed);
-    if (allowed.some((r) => inRange(v6, r))) return null;
+    const v6 = toV6(parsed);
+    if (allowed.some((range) => inRange(v6, range))) return null;
     const { cls, via } = classifyIp(parsed);
     if (cls === "public") return null;
     const text = formatIp(parsed);

@@ -1,4 +1,5 @@
 import { createHmac, createSecretKey, type KeyObject, randomBytes } from "node:crypto";
+import { LRUCache } from "lru-cache";
 
 /*
  * HMAC-SHA256 keys and signatures, pure: the one home for what signing a request to a target
@@ -20,14 +21,12 @@ export function generateSecret(scheme = "standard-webhooks"): string {
 }
 
 // Decoding the secret and building a KeyObject per request showed in profiles; secrets are few.
-const keys = new Map<string, KeyObject>();
-const MAX_CACHED_KEYS = 10_000;
+const keys = new LRUCache<string, KeyObject>({ max: 10_000 });
 
 function secretKey(secret: string, bytes: "base64" | "utf8"): KeyObject {
   const cacheKey = `${bytes}:${secret}`;
   let key = keys.get(cacheKey);
   if (!key) {
-    if (keys.size >= MAX_CACHED_KEYS) keys.clear();
     const text = bytes === "base64" && secret.startsWith("whsec_") ? secret.slice(6) : secret;
     key = createSecretKey(Buffer.from(text, bytes));
     keys.set(cacheKey, key);
