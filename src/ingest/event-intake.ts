@@ -1,6 +1,6 @@
 import { HookgateError } from "../errors.ts";
 import type { HookgateEvent } from "../events/index.ts";
-import { Batcher } from "../shared/batcher.ts";
+import { CallBatcher } from "../shared/batcher.ts";
 import { defineScript, type Redis, type RedisScript } from "../shared/redis.ts";
 import type { RedisKeys } from "../shared/redis-keys.ts";
 import type { StorageGuard } from "../shared/storage-guard.ts";
@@ -37,7 +37,7 @@ export class EventIntake {
   readonly #keys: RedisKeys;
   readonly #windowS: number;
   readonly #storage: StorageGuard | null;
-  readonly #requests: Batcher<IntakeRequest>;
+  readonly #requests: CallBatcher<readonly HookgateEvent[], number[]>;
 
   /** @param storage when given, events are refused while Redis has no room to walk and record them */
   constructor(redis: Redis, keys: RedisKeys, dedupWindowS: number, storage: StorageGuard | null = null) {
@@ -47,7 +47,7 @@ export class EventIntake {
     this.#storage = storage;
     // Requests that arrive together (one event per webhook request, many in flight) share one
     // script call and one round trip; each still gets its answer only once Redis has its events.
-    this.#requests = new Batcher((requests) => this.#acceptAll(requests), MAX_REQUESTS_PER_CALL);
+    this.#requests = new CallBatcher((requests) => this.#acceptAll(requests), MAX_REQUESTS_PER_CALL);
   }
 
   async accept(events: readonly HookgateEvent[]): Promise<Accepted[]> {
@@ -55,15 +55,14 @@ export class EventIntake {
     // Accepted means recorded later: refused while that could not be, rather than lost then.
     if (this.#storage && !this.#storage.verdict().acceptsEvents)
       throw new HookgateError("HG_ERR_STORAGE_FULL");
-    const request: IntakeRequest = { events, stored: [] };
-    await this.#requests.add(request);
-    return events.map((e, i) => ({ id: e.id, duplicate: request.stored[i] !== 1 }));
+    const stored = await this.#requests.add(events);
+    return events.map((e, i) => ({ id: e.id, duplicate: stored[i] !== 1 }));
   }
 
-  /** One script call for the requests of one tick: each request's events, in order. */
-  async #acceptAll(requests: IntakeRequest[]): Promise<void> {
+  /** One script call for the requests of one tick: per request, 1 (stored) or 0 per event. */
+  async #acceptAll(requests: (readonly HookgateEvent[])[]): Promise<number[][]> {
     const args: string[] = [String(this.#windowS), this.#keys.seenEvent("")];
-    for (const { events } of requests) for (const e of events) args.push(e.id, JSON.stringify(e));
+    for (const events of requests) for (const e of events) args.push(e.id, JSON.stringify(e));
     let stored: number[];
     try {
       stored = (await this.#accept.run([this.#keys.events], args)) as number[];
@@ -72,15 +71,10 @@ export class EventIntake {
       throw err;
     }
     let at = 0;
-    for (const request of requests) {
-      request.stored = stored.slice(at, at + request.events.length);
-      at += request.events.length;
-    }
+    return requests.map((events) => {
+      const mine = stored.slice(at, at + events.length);
+      at += events.length;
+      return mine;
+    });
   }
-}
-
-interface IntakeRequest {
-  events: readonly HookgateEvent[];
-  /** Per event, 1 when stored and 0 when a duplicate, once the batch holding it is flushed. */
-  stored: number[];
 }

@@ -1,4 +1,5 @@
 import { HookgateError } from "../errors.ts";
+import { Batcher, CallBatcher } from "../shared/batcher.ts";
 import { defineScript, type Redis, type RedisScript } from "../shared/redis.ts";
 import type { RedisKeys } from "../shared/redis-keys.ts";
 import type { Route } from "./route-schema.ts";
@@ -69,17 +70,27 @@ for i = 1, #routes, 2 do
 end
 return 1`;
 
-// KEYS: states, the route's sends. ARGV: id, send, its deadline (ms), now (ms).
-// Answers the route's state; when "on", the send is registered until endSend or its deadline,
-// so a delete answered after this call waits for it (see untilSendsDone).
-const BEGIN_SEND = `
-local state = redis.call('HGET', KEYS[1], ARGV[1])
-if not state then return 'deleted' end
-if state ~= 'on' then return state end
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[4])
-redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
-redis.call('PEXPIREAT', KEYS[2], ARGV[3])
-return 'on'`;
+// KEYS: states, then each send's route's sends set. ARGV: now (ms), then per send: route id,
+// send, its deadline (ms). Answers each route's state; a send whose route is "on" is registered
+// until endSend or its deadline, so a delete answered after this call waits for it (see
+// untilSendsDone).
+const BEGIN_SENDS = `
+local now, out = ARGV[1], {}
+for i = 2, #ARGV, 3 do
+  local sends = KEYS[(i + 4) / 3]
+  local state = redis.call('HGET', KEYS[1], ARGV[i])
+  if not state then
+    out[#out + 1] = 'deleted'
+  elseif state ~= 'on' then
+    out[#out + 1] = state
+  else
+    redis.call('ZREMRANGEBYSCORE', sends, '-inf', now)
+    redis.call('ZADD', sends, ARGV[i + 2], ARGV[i + 1])
+    redis.call('PEXPIREAT', sends, ARGV[i + 2])
+    out[#out + 1] = 'on'
+  end
+end
+return out`;
 
 // KEYS: routes, order, rev. ARGV: ids in the new order. Returns 1, or 0 when the ids are not
 // exactly the stored ones (a route added or removed meanwhile must not be lost from the walk).
@@ -97,6 +108,14 @@ return 1`;
 
 /** How many versions of each route are kept (newest first); older ones are dropped as new come. */
 export const VERSIONS_KEPT = 50;
+
+/** A send about to go out for a route, registered until it ends (or by its deadline). */
+interface Send {
+  routeId: string;
+  send: string;
+  deadlineMs: number;
+  now: number;
+}
 
 /** Who made a change: the API key's id, or null (Hookgate itself, or before keys existed). */
 export interface ChangedBy {
@@ -121,7 +140,9 @@ export class RouteStore {
   readonly #put: RedisScript;
   readonly #setOrder: RedisScript;
   readonly #delete: RedisScript;
-  readonly #beginSend: RedisScript;
+  readonly #beginSends: RedisScript;
+  readonly #sendsBegun: CallBatcher<Send, RouteState | "deleted">;
+  readonly #sendsEnded: Batcher<Omit<Send, "deadlineMs" | "now">>;
   readonly #syncStates: RedisScript;
   #onDisabled: ((route: Route, reason: string) => void) | null = null;
 
@@ -131,7 +152,10 @@ export class RouteStore {
     this.#put = defineScript(redis, "hgPutRouteV", 5, PUT_ROUTE);
     this.#setOrder = defineScript(redis, "hgSetRouteOrder", 4, SET_ORDER);
     this.#delete = defineScript(redis, "hgDeleteRouteV", 5, DELETE_ROUTE);
-    this.#beginSend = defineScript(redis, "hgBeginSend", 2, BEGIN_SEND);
+    this.#beginSends = defineScript(redis, "hgBeginSends", null, BEGIN_SENDS);
+    // The attempts of one tick register, and end, their sends in one round trip.
+    this.#sendsBegun = new CallBatcher((sends) => this.#beginAll(sends));
+    this.#sendsEnded = new Batcher((sends) => this.#endAll(sends));
     this.#syncStates = defineScript(redis, "hgSyncRouteStates", 2, SYNC_STATES);
   }
 
@@ -149,18 +173,36 @@ export class RouteStore {
    * is registered (until endSend, or its deadline should this process die) so that a delete
    * answered later has waited for it.
    */
-  async beginSend(
+  beginSend(
     routeId: string,
     send: string,
     deadlineMs: number,
     now = Date.now(),
   ): Promise<RouteState | "deleted"> {
-    const keys = [this.#keys.routeStates, this.#keys.routeSends(routeId)];
-    return (await this.#beginSend.run(keys, [routeId, send, deadlineMs, now])) as RouteState | "deleted";
+    return this.#sendsBegun.add({ routeId, send, deadlineMs, now });
   }
 
-  async endSend(routeId: string, send: string): Promise<void> {
-    await this.#redis.zrem(this.#keys.routeSends(routeId), send);
+  endSend(routeId: string, send: string): Promise<void> {
+    return this.#sendsEnded.add({ routeId, send });
+  }
+
+  async #beginAll(sends: Send[]): Promise<(RouteState | "deleted")[]> {
+    const keys = [this.#keys.routeStates];
+    // The latest clock of the batch: registrations that ended before it are swept.
+    const args: (string | number)[] = [Math.max(...sends.map((s) => s.now))];
+    for (const s of sends) {
+      keys.push(this.#keys.routeSends(s.routeId));
+      args.push(s.routeId, s.send, s.deadlineMs);
+    }
+    return (await this.#beginSends.run(keys, args)) as (RouteState | "deleted")[];
+  }
+
+  async #endAll(sends: Omit<Send, "deadlineMs" | "now">[]): Promise<void> {
+    const pipeline = this.#redis.pipeline();
+    for (const s of sends) pipeline.zrem(this.#keys.routeSends(s.routeId), s.send);
+    const results = (await pipeline.exec()) ?? [];
+    const failed = results.find(([err]) => err);
+    if (failed) throw failed[0];
   }
 
   /** Waits until no send registered for the route is in flight (each ends by its deadline). */
