@@ -48,7 +48,7 @@
  *   cross together as one string of JSONs in one applySync; the isolate runs them one after
  *   another and answers with one string of envelopes. A crossing takes as many calls as fit in
  *   80% of SYNC_BUDGET_MS at the CPU time per call measured in the previous one (8 of SLOW_MS
- *   for the first), up to MAX_BATCH, so a batch of runs that each earned the fast path fits the
+ *   for the first), up to MAX_BATCH (fast-crossing.ts), so a batch of runs that each earned the fast path fits the
  *   host-thread budget; if a batch overruns it, the key is demoted as above and every call of
  *   the batch runs again off-thread. durationMs of a batched call is the batch's crossing time
  *   divided by its size.
@@ -79,7 +79,8 @@ import { underDeadline } from "./call-deadline.ts";
 import { CallProgress, PHASE_STEP, type Step } from "./call-progress.ts";
 import { type Envelope, envelopeMs, failed, type RawRun, runOf } from "./envelope.ts";
 import { guardProcessExit } from "./exit-guard.ts";
-import { type BackoffStore, FastPath, SLOW_MS, SYNC_BUDGET_MS } from "./fast-path.ts";
+import { type CrossResult, FastCrossing } from "./fast-crossing.ts";
+import { type BackoffStore, FastPath } from "./fast-path.ts";
 import { errorMessage } from "./function-source.ts";
 import type { RouteLimits } from "./limits.ts";
 import { type CollectFn, loadRoute, type RunFn, type RunManyFn } from "./route-loader.ts";
@@ -90,22 +91,6 @@ export const RETRY: unique symbol = Symbol("retry");
 
 type Death = "timeout" | "memory" | "disposed" | "internal";
 
-/** Joins the calls of a runMany crossing; never appears raw in JSON text (control characters are always escaped). */
-const SEPARATOR = "\u0000";
-/** Calls per fast-path crossing, at most; fewer when the calls' CPU time measured in the last
- * crossing says more would not fit in SYNC_BUDGET_MS with room to spare (batchSize). */
-const MAX_BATCH = 16;
-type BatchResult =
-  /** elapsed, cpuMs: the crossing's time and the isolate's CPU time in it, per call. */
-  | { kind: "raw"; raw: string; elapsed: number; cpuMs: number }
-  | { kind: "retry" }
-  | { kind: "error"; error: unknown };
-interface Batch {
-  slots: number[];
-  jsons: string[];
-  runMap: boolean;
-  done: Array<(result: BatchResult) => void>;
-}
 /** What run() returns when it held a promise back for collect() (see isolate-runtime.ts). */
 const HELD = "held";
 
@@ -130,15 +115,13 @@ export class RouteIsolate {
   readonly #waiters: Array<(slot: number | null) => void> = [];
   #run: ivm.Reference<RunFn> | null = null;
   #runMany: ivm.Reference<RunManyFn> | null = null;
-  #batch: Batch | null = null;
   #collect: ivm.Reference<CollectFn> | null = null;
   #loadErrors: Partial<Record<Step, StepError>> = {};
   #fatal: { step: Step; error: StepError } | null = null;
   #death: Death | null = null;
   /** See "Execution mode" in the header comment. */
   readonly #fast: FastPath;
-  /** The isolate's CPU time per call in the last fast-path crossing (SLOW_MS until there is one). */
-  #callMs = SLOW_MS;
+  readonly #crossing: FastCrossing;
   #asyncInFlight = 0;
   /** Settled when no off-thread call is left: fast-path calls wait for that, since a host-thread
    * call made while the isolate's own thread runs one would block until it is done (and calls
@@ -163,6 +146,17 @@ export class RouteIsolate {
     this.#isolate = new ivm.Isolate({ memoryLimit: limits.memoryLimitMb });
     const slots = limits.maxConcurrent;
     this.#progress = new CallProgress(slots);
+    this.#crossing = new FastCrossing({
+      run: () => this.#run,
+      runMany: () => this.#runMany,
+      cpuTime: () => this.#cpuTime(),
+      gone: () => this.#isolate.isDisposed,
+      timeoutMs: limits.timeoutMs,
+      overran: (cpuMs) => {
+        this.#fast.overran(cpuMs);
+        this.kill("timeout");
+      },
+    });
     for (let i = slots - 1; i >= 0; i--) this.#free.push(i);
     this.#ready = this.#load().catch((err: unknown) => {
       if (this.#fatal !== null || this.#death === "disposed") return;
@@ -244,17 +238,17 @@ export class RouteIsolate {
     while (i < jsons.length) {
       if (this.#fast.on && this.#asyncInFlight > 0) await this.#whenDrained();
       if (!this.#fastReady()) break;
-      const n = Math.min(this.#batchSize(), jsons.length - i, this.#free.length);
+      const n = Math.min(this.#crossing.batchSize(), jsons.length - i, this.#free.length);
       if (n === 0) break;
       const slots = this.#free.splice(this.#free.length - n, n);
       const sentAt = Date.now();
       for (const slot of slots) this.#begin(slot, sentAt);
       const t0 = performance.now();
-      const results = this.#cross(slots, jsons.slice(i, i + n), runMap);
+      const results = this.#crossing.cross(slots, jsons.slice(i, i + n), runMap);
       for (let k = 0; k < n; k++) {
         const slot = slots[k] as number;
         const at = i + k;
-        const done = this.#afterCross(results[k] as BatchResult, slot, sentAt, t0, mapError, raw);
+        const done = this.#afterCross(results[k] as CrossResult, slot, sentAt, t0, mapError, raw);
         if (done instanceof Promise) {
           later.push(
             done.then(
@@ -287,15 +281,6 @@ export class RouteIsolate {
     return out;
   }
 
-  /** Calls that fit in one fast-path crossing: at most 80% of SYNC_BUDGET_MS at the CPU time per
-   * call of the last one (a call that earned the fast path took at most SLOW_MS: 8 of those). */
-  #batchSize(): number {
-    return Math.max(
-      1,
-      Math.min(MAX_BATCH, Math.floor((0.8 * SYNC_BUDGET_MS) / Math.max(this.#callMs, 0.01))),
-    );
-  }
-
   /** Whether a call can take the fast path now: loaded, alive, fast, and its first step loaded. */
   #fastReady(): boolean {
     return (
@@ -317,61 +302,6 @@ export class RouteIsolate {
 
   #begin(slot: number, sentAt: number): void {
     this.#progress.begin(slot, sentAt);
-  }
-
-  /** Queue a fast-path call; calls queued in the same tick cross into the isolate together. */
-  #enqueue(slot: number, json: string, runMap: boolean): Promise<BatchResult> {
-    return new Promise((resolve) => {
-      let batch = this.#batch;
-      if (batch === null || batch.slots.length >= this.#batchSize()) {
-        batch = { slots: [], jsons: [], runMap, done: [] };
-        this.#batch = batch;
-        const mine = batch;
-        queueMicrotask(() => this.#flush(mine));
-      }
-      batch.slots.push(slot);
-      batch.jsons.push(json);
-      batch.done.push(resolve);
-    });
-  }
-
-  #flush(batch: Batch): void {
-    if (this.#batch === batch) this.#batch = null;
-    const results = this.#cross(batch.slots, batch.jsons, batch.runMap);
-    for (let i = 0; i < results.length; i++) batch.done[i]?.(results[i] as BatchResult);
-  }
-
-  /** One host-thread crossing for a batch of fast-path calls (see "Batching" in the header). */
-  #cross(slots: readonly number[], jsons: readonly string[], runMap: boolean): BatchResult[] {
-    const n = slots.length;
-    const options = { timeout: Math.min(SYNC_BUDGET_MS, this.#limits.timeoutMs) };
-    const t0 = performance.now();
-    const cpu0 = this.#cpuTime();
-    let raws: string[];
-    try {
-      if (this.#run === null || this.#runMany === null) throw new Error("The isolate is not ready");
-      if (n === 1) {
-        raws = [this.#run.applySync(undefined, [slots[0] ?? 0, jsons[0] ?? "", runMap, true], options)];
-      } else {
-        const joined = jsons.join(SEPARATOR);
-        raws = this.#runMany
-          .applySync(undefined, [String.fromCharCode(...slots), joined, runMap], options)
-          .split(SEPARATOR);
-      }
-    } catch (error) {
-      if (/timed out/i.test(errorMessage(error)) && !this.#isolate.isDisposed) {
-        // Too slow to run on the host thread: from now on this key runs on the isolate's own
-        // thread; run these events again there, under the real deadlines.
-        this.#fast.overran(Number(this.#cpuTime() - cpu0) / 1e6);
-        this.kill("timeout");
-        return Array.from({ length: n }, () => ({ kind: "retry" }));
-      }
-      return Array.from({ length: n }, () => ({ kind: "error", error }));
-    }
-    const elapsed = (performance.now() - t0) / n;
-    const cpuMs = Number(this.#cpuTime() - cpu0) / 1e6 / n;
-    this.#callMs = cpuMs;
-    return raws.map((raw) => ({ kind: "raw", raw, elapsed, cpuMs }));
   }
 
   /** The isolate's CPU time so far, in ns (0n once it is gone). */
@@ -401,7 +331,7 @@ export class RouteIsolate {
     if (this.#fast.on && this.#asyncInFlight > 0) await this.#whenDrained();
     if (this.#fast.on && this.#asyncInFlight === 0) {
       // Fast path: usually the whole run finishes inside applySync and no timer is needed.
-      const r = await this.#enqueue(slot, json, runMap);
+      const r = await this.#crossing.enqueue(slot, json, runMap);
       return this.#afterCross(r, slot, sentAt, t0, mapError, raw);
     }
     this.#asyncInFlight++;
@@ -434,7 +364,7 @@ export class RouteIsolate {
   /** One call's part of a fast-path crossing: its answer, RETRY, or (user code returned a promise,
    * or the crossing failed) its outcome, still to wait for under the deadline. */
   #afterCross(
-    r: BatchResult,
+    r: CrossResult,
     slot: number,
     sentAt: number,
     t0: number,
