@@ -104,11 +104,16 @@ export async function startGateway(config: Config, options: GatewayOptions): Pro
   const stats = runWorkers
     ? new StatsRecorder(redis, keys.prefix, { onError: errorReporter(logger, "stats") })
     : null;
-  const targets = new TargetState(redis, keys, {
-    failureThreshold: config.HOOKGATE_BREAKER_FAILURES,
-    cooldownMs: config.HOOKGATE_BREAKER_COOLDOWN_MS,
-    maxCooldownMs: config.HOOKGATE_BREAKER_MAX_COOLDOWN_MS,
-  });
+  const targets = new TargetState(
+    redis,
+    keys,
+    {
+      failureThreshold: config.HOOKGATE_BREAKER_FAILURES,
+      cooldownMs: config.HOOKGATE_BREAKER_COOLDOWN_MS,
+      maxCooldownMs: config.HOOKGATE_BREAKER_MAX_COOLDOWN_MS,
+    },
+    errorReporter(logger, "target-state"),
+  );
   const intake = new EventIntake(redis, keys, config.HOOKGATE_DEDUP_WINDOW_S, storage);
   // Hookgate's own events go into the same stream, walked like any event (see src/own-events).
   const ownEvents = new OwnEvents(intake, { onError: errorReporter(logger, "own-events") });

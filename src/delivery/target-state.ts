@@ -130,7 +130,16 @@ export class TargetState {
   /** When this process last wrote each target's last success (see noteSuccess). */
   readonly #successNoted = new Map<string, number>();
 
-  constructor(redis: Redis, keys: RedisKeys, settings: BreakerSettings) {
+  readonly #onError: (err: unknown, context: Record<string, unknown>) => void;
+
+  /** @param onError told of a write nothing waits for (noteSuccess) that failed */
+  constructor(
+    redis: Redis,
+    keys: RedisKeys,
+    settings: BreakerSettings,
+    onError: (err: unknown, context: Record<string, unknown>) => void = () => {},
+  ) {
+    this.#onError = onError;
     this.#redis = redis;
     this.#keys = keys;
     this.#settings = settings;
@@ -216,7 +225,9 @@ export class TargetState {
     if (last !== undefined && now - last < SUCCESS_NOTE_MS) return;
     if (this.#successNoted.size >= 10_000) this.#successNoted.clear();
     this.#successNoted.set(target, now);
-    this.#redis.set(this.#keys.targetLastSuccess(target), String(now), "EX", KEEP_S).catch(() => {});
+    this.#redis
+      .set(this.#keys.targetLastSuccess(target), String(now), "EX", KEEP_S)
+      .catch((err: unknown) => this.#onError(err, { target }));
   }
 
   /** Lifts the target's pause and closes its breaker, in one step. */

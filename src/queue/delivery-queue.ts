@@ -73,7 +73,11 @@ export class DeliveryQueue {
   async enqueueNow(job: DeliverRequest): Promise<void> {
     await this.enqueue([job]);
     const existing = await Job.fromId(this.queue, deliveryJobId(job.deliveryId, job.manualRetry));
-    if (existing && (await existing.isDelayed())) await existing.promote().catch(() => {});
+    if (!existing || !(await existing.isDelayed())) return;
+    // Only the race is let go: the job left the delayed set (it came due) after the check.
+    await existing.promote().catch(async (err: unknown) => {
+      if (await existing.isDelayed()) throw err;
+    });
   }
 
   /** A flush of a route's batch buffer, identified by the buffer's oldest item. */

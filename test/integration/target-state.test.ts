@@ -163,3 +163,27 @@ describe("target gate", () => {
     if (probe.ok) probe.release();
   });
 });
+
+describe("a target's last success", () => {
+  it("is written without being waited for, and a failed write is reported, not swallowed", async () => {
+    const offline = new Redis(server.url, { enableOfflineQueue: false, lazyConnect: true });
+    const clientErrors: unknown[] = [];
+    offline.on("error", (err) => clientErrors.push(err)); // the client's own copy of the refusal
+    const errors: Array<{ err: unknown; context: Record<string, unknown> }> = [];
+    const state = new TargetState(
+      offline,
+      redisKeys(`ts${n++}`),
+      { failureThreshold: 3, cooldownMs: 1000, maxCooldownMs: 3000 },
+      (err, context) => errors.push({ err, context }),
+    );
+    // Never connected: the write is refused at once, and said to the error reporter.
+    state.noteSuccess("t", 1_000);
+    await new Promise<void>((resolve) => {
+      const check = () => (errors.length > 0 ? resolve() : setImmediate(check));
+      check();
+    });
+    assert.deepEqual(errors[0]?.context, { target: "t" });
+    assert.match(String(errors[0]?.err), /writeable|connect/i);
+    offline.disconnect();
+  });
+});
