@@ -143,7 +143,9 @@ export class AttemptRunner {
 
   constructor(options: AttemptRunnerOptions) {
     this.#o = options;
-    this.gate = new TargetGate(options.targets);
+    // One clock for the runner and its gate: a lane freed or a waiter woken is timed as the
+    // requests are.
+    this.gate = new TargetGate(options.targets, () => this.#now());
     this.#slots = new Semaphore(options.concurrency);
   }
 
