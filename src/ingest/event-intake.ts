@@ -2,6 +2,7 @@ import { HookgateError } from "../errors.ts";
 import type { HookgateEvent } from "../events/index.ts";
 import { defineScript, type Redis, type RedisScript } from "../shared/redis.ts";
 import type { RedisKeys } from "../shared/redis-keys.ts";
+import type { ReplicaAcks } from "../shared/replica-acks.ts";
 import type { StorageGuard } from "../shared/storage-guard.ts";
 
 /*
@@ -33,13 +34,24 @@ export class EventIntake {
   readonly #keys: RedisKeys;
   readonly #windowS: number;
   readonly #storage: StorageGuard | null;
+  readonly #replicas: ReplicaAcks | null;
 
-  /** @param storage when given, events are refused while Redis has no room to walk and record them */
-  constructor(redis: Redis, keys: RedisKeys, dedupWindowS: number, storage: StorageGuard | null = null) {
+  /**
+   * @param storage when given, events are refused while Redis has no room to walk and record them
+   * @param replicas when given, events are accepted only once replicas have them too (over `redis`)
+   */
+  constructor(
+    redis: Redis,
+    keys: RedisKeys,
+    dedupWindowS: number,
+    storage: StorageGuard | null = null,
+    replicas: ReplicaAcks | null = null,
+  ) {
     this.#accept = defineScript(redis, "hgAcceptEvents", 1, ACCEPT);
     this.#keys = keys;
     this.#windowS = dedupWindowS;
     this.#storage = storage;
+    this.#replicas = replicas;
   }
 
   async accept(events: readonly HookgateEvent[]): Promise<Accepted[]> {
@@ -56,6 +68,8 @@ export class EventIntake {
       this.#storage?.noteError(err);
       throw err;
     }
+    // Duplicates too: the first copy may still be on its way to the replicas.
+    await this.#replicas?.confirm();
     return events.map((e, i) => ({ id: e.id, duplicate: stored[i] !== 1 }));
   }
 }
