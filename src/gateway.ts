@@ -141,6 +141,8 @@ export async function startGateway(config: Config, options: GatewayOptions): Pro
       replicaAcks,
       REPLICA_ACK_TIMEOUT_MS,
     );
+    await waitForRedis(client, 10_000, keys.events);
+    await replicas.start();
     ingestRedis = client;
   }
   const intake = new EventIntake(
@@ -181,6 +183,8 @@ export async function startGateway(config: Config, options: GatewayOptions): Pro
       readiness: (): Record<string, boolean> => ({
         // Room in Redis for what is accepted to be walked and recorded (maxmemory).
         redisMemory: storage.verdict().acceptsEvents,
+        // Replicas online to confirm accepted events (HOOKGATE_REDIS_REPLICA_ACKS).
+        ...(replicas ? { redisReplicas: replicas.ready } : {}),
         ...(runWorkers
           ? { walker: walker?.isHealthy() ?? false, deliveryWorker: worker?.worker.isRunning() ?? false }
           : {}),
@@ -266,6 +270,7 @@ export async function startGateway(config: Config, options: GatewayOptions): Pro
       await dispatcher.close();
       sandbox.dispose();
       storage.stop();
+      replicas?.stop();
       for (const c of [redis, walkerBlocking, ingestRedis]) c?.disconnect();
     },
   };
