@@ -17,6 +17,7 @@
  * each accepted event (Redis WAIT, as with Cluster or Sentinel: HOOKGATE_REDIS_REPLICA_ACKS).
  * Usage: npm run bench:redis [-- --events 10000 --warmup 1000 --only events,batch]
  */
+import { spawn } from "node:child_process";
 import { createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
@@ -137,6 +138,7 @@ async function readRedis(redis: Redis) {
   return {
     processed: num("total_commands_processed"),
     cpu: num("used_cpu_user") + num("used_cpu_sys"),
+    sys: num("used_cpu_sys"),
     commands,
   };
 }
@@ -148,6 +150,7 @@ interface Row {
   clientCommands: number;
   allCommands: number;
   redisCpuUs: number;
+  redisSysUs: number;
   gatewayCpuUs: number;
   idleCommandsPerS: number;
   idleCpuUsPerS: number;
@@ -200,16 +203,23 @@ async function measure(
 
     // Round trips: a pass watched with MONITOR, which names what scripts run as "lua" (MONITOR
     // costs Redis CPU of its own, so this pass is not the timed one).
-    const monitor = await client.monitor();
-    let fromClients = 0;
-    monitor.on("monitor", (_time: string, args: string[], source: string) => {
-      if (source !== "lua" && !/^(info|config|monitor)$/i.test(args[0] ?? "")) fromClients++;
+    const monitor = spawn("redis-cli", ["-p", new URL(redis.url).port, "MONITOR"], {
+      stdio: ["ignore", "pipe", "ignore"],
     });
+    let fromClients = 0;
+    let partial = "";
+    monitor.stdout.on("data", (chunk: Buffer) => {
+      const lines = (partial + chunk.toString()).split("\n");
+      partial = lines.pop() ?? "";
+      for (const line of lines) if (!/ \[\d+ lua\] | "(info|config|monitor)"/i.test(line)) fromClients++;
+    });
+    await waitUntil(() => fromClients > 0, 10_000, "MONITOR to report");
+    fromClients = 0;
     const counted = requests.slice(warm, warm + countRequests(kind));
     const countBase = sink.received;
     await drive(gw.url, counted, agent);
     await sink.until(countBase + counted.reduce((s, r) => s + r.events, 0));
-    monitor.disconnect();
+    monitor.kill();
     const countedEvents = counted.reduce((s, r) => s + r.events, 0);
 
     // What Redis does for a gateway with nothing to do (timers, blocking reads), per second.
@@ -246,6 +256,7 @@ async function measure(
       clientCommands: fromClients / countedEvents,
       allCommands: allCommands / N,
       redisCpuUs: ((after.cpu - before.cpu) / N) * 1e6,
+      redisSysUs: ((after.sys - before.sys) / N) * 1e6,
       gatewayCpuUs: (gatewayCpu / N) * 1e6,
       idleCommandsPerS: (idleTo.processed - idleFrom.processed) / idleSeconds,
       idleCpuUsPerS: ((idleTo.cpu - idleFrom.cpu) / idleSeconds) * 1e6,
@@ -297,7 +308,10 @@ const results: Row[] = [];
 for (const r of rows.filter((x) => !only || only.has(x.key))) {
   const row = await measure(r.key, r.name, r.kind, r.replica, sink);
   results.push(row);
-  console.log(`${r.key}: ${fmt(row.rate)} events/s; top commands per event: ${row.top}`);
+  console.log(
+    `${r.key}: ${fmt(row.rate)} events/s; Redis CPU per event ${fmt(row.redisCpuUs, 1)} µs, of it in the ` +
+      `kernel (sockets, AOF) ${fmt(row.redisSysUs, 1)} µs; commands per event: ${row.top}`,
+  );
 }
 
 console.log(
