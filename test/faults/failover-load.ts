@@ -140,8 +140,10 @@ export async function postThroughFailover(o: FailoverOptions): Promise<FailoverF
       if (!killing && accepted.size >= events / 3) {
         acceptedAtKill = accepted.size;
         killing = (async () => {
-          killedAt = performance.now();
+          // From when the primary is gone: finding it may take a moment, and events accepted
+          // meanwhile are accepted before the kill.
           await o.kill();
+          killedAt = performance.now();
           await waitUntil(o.tookOver, 120_000, "a replica to take over");
           tookOverMs = performance.now() - killedAt;
           await o.rejoin();
