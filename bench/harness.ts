@@ -180,12 +180,18 @@ export interface BenchRedis {
  * A fresh redis-server on a loopback TCP port (AOF everysec, noeviction), as a deployment runs
  * it: the benchmarks measure Redis over TCP whatever transport the tests' helper picks.
  */
-export async function startBenchRedis(options: { appendonly?: boolean } = {}): Promise<BenchRedis> {
+export async function startBenchRedis(
+  options: {
+    appendonly?: boolean /** The url of a BenchRedis this one replicates. */;
+    replicaOf?: string;
+  } = {},
+): Promise<BenchRedis> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), "hookgate-bench-redis-"));
   const args = ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", ""];
   args.push("--appendonly", options.appendonly === false ? "no" : "yes", "--appendfsync", "everysec");
   args.push("--maxmemory-policy", "noeviction");
+  if (options.replicaOf) args.push("--replicaof", "127.0.0.1", new URL(options.replicaOf).port);
   const child = spawn("redis-server", args, { stdio: ["ignore", "pipe", "pipe"] });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   let out = "";

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# npm run bench: every benchmark in turn at its default size (about 6 minutes on 2 cores, most of
+# npm run bench: every benchmark in turn at its default size (about 8 minutes on 2 cores, most of
 # it the 2 × 60 s of the latency run). Each prints its own ratios, measured in that one run.
 # bench/sandbox.ts (the sandbox's own costs) is not part of it: `node bench/sandbox.ts`.
 set -euo pipefail
@@ -15,3 +15,6 @@ node --expose-gc bench/routes-scale.ts
 echo
 echo "== scale out: worker processes (bench/scale-out.ts)"
 node bench/scale-out.ts
+echo
+echo "== Redis cost per event (bench/redis-cost.ts)"
+node bench/redis-cost.ts

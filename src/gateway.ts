@@ -11,8 +11,16 @@ import { RouteStore, RouteTable, routeStateOf } from "./routing/index.ts";
 import { createSandbox } from "./sandbox/index.ts";
 import { createAddressPolicy } from "./shared/address-policy.ts";
 import { createLogger, errorReporter, type Logger } from "./shared/logger.ts";
-import { createBlockingRedis, createRedis, waitForRedis } from "./shared/redis.ts";
+import {
+  createBlockingRedis,
+  createRedis,
+  type Redis,
+  redisEndpointOf,
+  requireServerOf,
+  waitForRedis,
+} from "./shared/redis.ts";
 import { redisKeys } from "./shared/redis-keys.ts";
+import { ReplicaAcks } from "./shared/replica-acks.ts";
 import { StorageGuard } from "./shared/storage-guard.ts";
 import { SourceStore } from "./sources/index.ts";
 import { StatsReader, StatsRecorder, walkObservers } from "./stats/index.ts";
@@ -48,19 +56,25 @@ function loggerOf(option: GatewayOptions["logger"]): Logger {
   return "child" in option ? option : createLogger(option.level);
 }
 
+/** How long an ingest waits for replicas to confirm its events before answering 503. */
+const REPLICA_ACK_TIMEOUT_MS = 2_000;
+
 export async function startGateway(config: Config, options: GatewayOptions): Promise<Gateway> {
-  if (!config.REDIS_URL) throw new Error("REDIS_URL is required");
+  const endpoint = redisEndpointOf(config);
+  if (!endpoint)
+    throw new Error("REDIS_URL, HOOKGATE_REDIS_CLUSTER_NODES or HOOKGATE_REDIS_SENTINELS is required");
   const keys = redisKeys(config.HOOKGATE_KEY_PREFIX);
   const logger = loggerOf(options.logger);
-  const redis = createRedis(config.REDIS_URL);
+  const redis = createRedis(endpoint);
   // Each Redis client's own errors (its reconnects while Redis is away): logged, not printed by
   // ioredis as "Unhandled error event"; the commands that fail meanwhile are their callers' to handle.
   const redisErrors = errorReporter(logger, "redis");
   redis.on("error", (err) => redisErrors(err, { client: "commands" }));
-  await waitForRedis(redis);
+  // Every key is in the slot of the prefix's hash tag: the server that holds one holds all.
+  await waitForRedis(redis, 10_000, keys.events);
   const store = new RouteStore(redis, keys);
   await store.syncStates();
-  const storage = new StorageGuard(redis, {
+  const storage = new StorageGuard(() => requireServerOf(redis, keys.events).info("memory"), {
     ingestMaxRatio: config.HOOKGATE_REDIS_INGEST_MAX_PERCENT / 100,
     sendMaxRatio: config.HOOKGATE_REDIS_SEND_MAX_PERCENT / 100,
   });
@@ -80,7 +94,7 @@ export async function startGateway(config: Config, options: GatewayOptions): Pro
     config.HOOKGATE_DELIVERY_RETENTION_S,
     config.HOOKGATE_DELIVERY_RETENTION_COUNT,
   );
-  const queue = new DeliveryQueue(config.REDIS_URL, keys.prefix);
+  const queue = new DeliveryQueue(endpoint, keys.prefix);
   queue.queue.on("error", (err) => redisErrors(err, { client: "delivery queue" }));
   const scheduler = new DeliveryScheduler(
     queue,
@@ -114,11 +128,33 @@ export async function startGateway(config: Config, options: GatewayOptions): Pro
     },
     errorReporter(logger, "target-state"),
   );
-  const intake = new EventIntake(redis, keys, config.HOOKGATE_DEDUP_WINDOW_S, storage);
+  // Accepted events wait for replicas on a connection of their own: WAIT holds its connection.
+  const replicaAcks = config.HOOKGATE_REDIS_REPLICA_ACKS ?? (endpoint.kind === "node" ? 0 : 1);
+  let ingestRedis: Redis | null = null;
+  let replicas: ReplicaAcks | null = null;
+  if (replicaAcks > 0) {
+    const client = createRedis(endpoint);
+    client.on("error", (err) => redisErrors(err, { client: "ingest" }));
+    replicas = new ReplicaAcks(
+      () => requireServerOf(client, keys.events),
+      replicaAcks,
+      REPLICA_ACK_TIMEOUT_MS,
+    );
+    await waitForRedis(client, 10_000, keys.events);
+    await replicas.start();
+    ingestRedis = client;
+  }
+  const intake = new EventIntake(
+    ingestRedis ?? redis,
+    keys,
+    config.HOOKGATE_DEDUP_WINDOW_S,
+    storage,
+    replicas,
+  );
   // Hookgate's own events go into the same stream, walked like any event (see src/own-events).
   const ownEvents = new OwnEvents(intake, { onError: errorReporter(logger, "own-events") });
   store.onDisabled((route, reason) => ownEvents.routeDisabled(route, reason, null));
-  let walkerBlocking: ReturnType<typeof createBlockingRedis> | null = null;
+  let walkerBlocking: Redis | null = null;
   // The API first: its setup (docs, queues board) takes a moment, and workers started before it
   // would be delivering in a process that main.ts cannot yet stop cleanly on SIGTERM.
   let app: FastifyInstance | null = null;
@@ -146,6 +182,8 @@ export async function startGateway(config: Config, options: GatewayOptions): Pro
       readiness: (): Record<string, boolean> => ({
         // Room in Redis for what is accepted to be walked and recorded (maxmemory).
         redisMemory: storage.verdict().acceptsEvents,
+        // Replicas online to confirm accepted events (HOOKGATE_REDIS_REPLICA_ACKS).
+        ...(replicas ? { redisReplicas: replicas.ready } : {}),
         ...(runWorkers
           ? { walker: walker?.isHealthy() ?? false, deliveryWorker: worker?.worker.isRunning() ?? false }
           : {}),
@@ -175,7 +213,7 @@ export async function startGateway(config: Config, options: GatewayOptions): Pro
         if (report.breaker) metrics.setBreakerState(report.target, breakerAt(report.breaker, Date.now()));
       },
     });
-    walkerBlocking = createBlockingRedis(config.REDIS_URL);
+    walkerBlocking = createBlockingRedis(endpoint);
     walkerBlocking.on("error", (err) => redisErrors(err, { client: "walker" }));
     walker = new Walker({
       redis,
@@ -194,7 +232,7 @@ export async function startGateway(config: Config, options: GatewayOptions): Pro
     });
     await walker.start();
     worker = new DeliveryWorker({
-      redisUrl: config.REDIS_URL,
+      redis: endpoint,
       prefix: keys.prefix,
       routes,
       store,
@@ -231,7 +269,8 @@ export async function startGateway(config: Config, options: GatewayOptions): Pro
       await dispatcher.close();
       sandbox.dispose();
       storage.stop();
-      for (const c of [redis, walkerBlocking]) c?.disconnect();
+      replicas?.stop();
+      for (const c of [redis, walkerBlocking, ingestRedis]) c?.disconnect();
     },
   };
 }

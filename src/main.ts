@@ -28,8 +28,10 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  if (!config.REDIS_URL) {
-    process.stderr.write("hookgate: REDIS_URL is not set (npm start runs a local redis-server for you)\n");
+  if (!config.REDIS_URL && !config.HOOKGATE_REDIS_CLUSTER_NODES && !config.HOOKGATE_REDIS_SENTINELS) {
+    process.stderr.write(
+      "hookgate: REDIS_URL is not set (npm start runs a local redis-server for you; or set HOOKGATE_REDIS_CLUSTER_NODES or HOOKGATE_REDIS_SENTINELS)\n",
+    );
     process.exit(1);
   }
   const { token, path } = adminToken(config.HOOKGATE_DATA_DIR, config.HOOKGATE_ADMIN_TOKEN);

@@ -27,11 +27,15 @@ export function unsupportedMediaType(given: string): HookgateError {
   ]);
 }
 
+/**
+ * Redis away, or between primaries: a restart, or a Cluster or Sentinel failover (the Cluster's
+ * slot unserved or moving, a demoted primary refusing writes) until the client finds the new one.
+ */
+const REDIS_UNAVAILABLE =
+  /enableOfflineQueue|Connection is closed|ECONNREFUSED|max retries per request|LOADING|CLUSTERDOWN|Cluster isn't ready|Too many Cluster redirections|Failed to refresh slots cache|None of startup nodes is available|TRYAGAIN|READONLY|MASTERDOWN|All sentinels are unreachable/i;
+
 function isRedisUnavailable(err: unknown): boolean {
-  const message = err instanceof Error ? err.message : "";
-  return /enableOfflineQueue|Connection is closed|ECONNREFUSED|max retries per request|LOADING/i.test(
-    message,
-  );
+  return REDIS_UNAVAILABLE.test(err instanceof Error ? err.message : "");
 }
 
 /** One error shape for every failure: `{"error": {"code", "message", "details"?}}`. */

@@ -1,5 +1,7 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { requireServerOf } from "../shared/redis.ts";
+import { redisKeys } from "../shared/redis-keys.ts";
 import type { ApiDeps } from "./deps.ts";
 
 const Health = z.object({
@@ -11,6 +13,8 @@ const Health = z.object({
 export const healthApi =
   (deps: ApiDeps): FastifyPluginAsyncZod =>
   async (app) => {
+    // With Redis Cluster, the primary that holds the gateway's slot is the one that must answer.
+    const ourKey = redisKeys(deps.config.HOOKGATE_KEY_PREFIX).events;
     app.get("/healthz", {
       schema: { summary: "Liveness", tags: ["health"], response: { 200: Health } },
       handler: async () => ({ status: "ok" as const }),
@@ -23,10 +27,12 @@ export const healthApi =
         response: { 200: Health, 503: Health },
       },
       handler: async (_request, reply) => {
-        const redis = await deps.redis.ping().then(
-          (r) => r === "PONG",
-          () => false,
-        );
+        const redis = await Promise.resolve()
+          .then(() => requireServerOf(deps.redis, ourKey).ping())
+          .then(
+            (r) => r === "PONG",
+            () => false,
+          );
         const checks = { redis, ...(deps.readiness?.() ?? {}) };
         const ok = Object.values(checks).every(Boolean);
         return reply.code(ok ? 200 : 503).send({ status: ok ? "ok" : "unavailable", checks });

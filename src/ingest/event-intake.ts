@@ -3,6 +3,7 @@ import type { HookgateEvent } from "../events/index.ts";
 import { CallBatcher } from "../shared/batcher.ts";
 import { defineScript, type Redis, type RedisScript } from "../shared/redis.ts";
 import type { RedisKeys } from "../shared/redis-keys.ts";
+import type { ReplicaAcks } from "../shared/replica-acks.ts";
 import type { StorageGuard } from "../shared/storage-guard.ts";
 
 /*
@@ -38,13 +39,24 @@ export class EventIntake {
   readonly #windowS: number;
   readonly #storage: StorageGuard | null;
   readonly #requests: CallBatcher<readonly HookgateEvent[], number[]>;
+  readonly #replicas: ReplicaAcks | null;
 
-  /** @param storage when given, events are refused while Redis has no room to walk and record them */
-  constructor(redis: Redis, keys: RedisKeys, dedupWindowS: number, storage: StorageGuard | null = null) {
+  /**
+   * @param storage when given, events are refused while Redis has no room to walk and record them
+   * @param replicas when given, events are accepted only once replicas have them too (over `redis`)
+   */
+  constructor(
+    redis: Redis,
+    keys: RedisKeys,
+    dedupWindowS: number,
+    storage: StorageGuard | null = null,
+    replicas: ReplicaAcks | null = null,
+  ) {
     this.#accept = defineScript(redis, "hgAcceptEvents", 1, ACCEPT);
     this.#keys = keys;
     this.#windowS = dedupWindowS;
     this.#storage = storage;
+    this.#replicas = replicas;
     // Requests that arrive together (one event per webhook request, many in flight) share one
     // script call and one round trip; each still gets its answer only once Redis has its events.
     this.#requests = new CallBatcher((requests) => this.#acceptAll(requests), MAX_REQUESTS_PER_CALL);
@@ -70,6 +82,8 @@ export class EventIntake {
       this.#storage?.noteError(err);
       throw err;
     }
+    // Duplicates too: the first copy may still be on its way to the replicas.
+    await this.#replicas?.confirm();
     let at = 0;
     return requests.map((events) => {
       const mine = stored.slice(at, at + events.length);

@@ -1,4 +1,5 @@
-import { Job, Queue } from "bullmq";
+import { type ConnectionOptions, Job, Queue } from "bullmq";
+import { queueConnection, type RedisEndpoint } from "../shared/redis.ts";
 import { DELIVERY_QUEUE } from "../shared/redis-keys.ts";
 import {
   DELIVER_JOB_NAME,
@@ -24,11 +25,17 @@ export interface DeliverRequest {
 /** Producer side of the delivery queue (BullMQ Queue): used by walkers, workers and the API. */
 export class DeliveryQueue {
   readonly queue: Queue;
+  /** A Cluster client given to BullMQ, which BullMQ leaves open: closed here. */
+  readonly #given: { disconnect(): void } | null;
 
-  constructor(redisUrl: string, prefix: string) {
+  /** @param prefix BullMQ's key prefix: with Redis Cluster, in braces like the gateway's own ({hg}) */
+  constructor(redis: string | RedisEndpoint, prefix: string) {
+    const connection = queueConnection(redis);
+    this.#given = "disconnect" in connection ? connection : null;
     this.queue = new Queue(DELIVERY_QUEUE, {
-      // BullMQ owns this connection (and closes it); a shared one outlives close() and errors.
-      connection: { url: redisUrl, maxRetriesPerRequest: null },
+      // Given options, BullMQ owns the connection (and closes it); a shared one outlives close() and errors.
+      // ioredis 6's options type is wider than the one BullMQ declares (retryStrategy may be null).
+      connection: connection as ConnectionOptions,
       prefix,
       defaultJobOptions: {
         attempts: POLICY_DECIDES_ATTEMPTS,
@@ -99,5 +106,6 @@ export class DeliveryQueue {
 
   async close(): Promise<void> {
     await this.queue.close();
+    this.#given?.disconnect();
   }
 }

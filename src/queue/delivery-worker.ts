@@ -1,10 +1,10 @@
 import { DelayedError, type Job, UnrecoverableError, Worker } from "bullmq";
-import { Redis, type RedisOptions } from "ioredis";
 import type { AttemptRunner, DeferReason } from "../delivery/index.ts";
 import type { Delivery, DeliveryLog } from "../delivery-log/index.ts";
 import type { OwnEvents } from "../own-events/index.ts";
 import type { RouteStore, RouteTable } from "../routing/index.ts";
 import type { ErrorReport } from "../shared/logger.ts";
+import { createTrackedConnection, type RedisEndpoint, type TrackedConnection } from "../shared/redis.ts";
 import { DELIVERY_QUEUE } from "../shared/redis-keys.ts";
 import {
   type DeliverManyJob,
@@ -42,7 +42,7 @@ const CLOSE_GRACE_MS = 2_000;
 const TURN_WAIT_MS = 250;
 
 export interface DeliveryWorkerOptions {
-  redisUrl: string;
+  redis: string | RedisEndpoint;
   prefix: string;
   routes: RouteTable;
   /** To disable a route whose receiver says the webhook is gone, or that fails for days. */
@@ -72,14 +72,14 @@ export class DeliveryWorker {
   readonly #sweeper: NodeJS.Timeout;
   /** Jobs being run here: close waits for them. */
   readonly #active = new Set<Promise<void>>();
-  readonly #connection: WorkerConnection;
+  /** The worker's Redis clients, made here rather than inside BullMQ so that close can end them. */
+  readonly #connection: TrackedConnection;
 
   constructor(options: DeliveryWorkerOptions) {
     this.#o = options;
-    // BullMQ's blocking reads need maxRetriesPerRequest null.
-    this.#connection = new WorkerConnection(options.redisUrl, { maxRetriesPerRequest: null });
+    this.#connection = createTrackedConnection(options.redis);
     this.worker = new Worker(DELIVERY_QUEUE, (job, token) => this.#run(job, token), {
-      connection: this.#connection,
+      connection: this.#connection.client,
       prefix: options.prefix,
       // A job may hold up to MAX_BUNDLE deliveries; the attempts themselves are capped by the runner's slots,
       // and a job waiting on a slow target's deliveries must not keep the others from being read.
@@ -273,34 +273,15 @@ export class DeliveryWorker {
     const closed = await Promise.race([closing.then(() => true), ours.then(() => false)]);
     // The main client is ours (BullMQ leaves a given connection open); a close that did not
     // finish leaves the blocking one retrying, and the process alive, forever: both end here.
-    for (const client of closed ? [this.#connection] : this.#connection.clients) client.disconnect();
-  }
-}
-
-/**
- * The worker's Redis clients, made by Hookgate rather than inside BullMQ so that close can see
- * whether they are connected and end them: the main one is this instance, and the blocking one
- * BullMQ makes from it with `duplicate()`, which is kept here too.
- */
-class WorkerConnection extends Redis {
-  readonly #duplicates: Redis[] = [];
-
-  override duplicate(override?: Partial<RedisOptions>): Redis {
-    const client = super.duplicate(override);
-    this.#duplicates.push(client);
-    return client;
-  }
-
-  get clients(): Redis[] {
-    return [this, ...this.#duplicates];
+    for (const client of closed ? [this.#connection.client] : this.#connection.clients()) client.disconnect();
   }
 }
 
 /** Waits until the worker's clients are ready (or ended), or `ms`. */
-async function untilConnected(connection: WorkerConnection, ms: number): Promise<void> {
+async function untilConnected(connection: TrackedConnection, ms: number): Promise<void> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
-    if (connection.clients.every((c) => c.status === "ready" || c.status === "end")) return;
+    if (connection.clients().every((c) => c.status === "ready" || c.status === "end")) return;
     await new Promise((r) => setTimeout(r, 50));
   }
 }

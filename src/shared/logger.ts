@@ -38,6 +38,13 @@ const CONNECTION_MESSAGES = [
   "MaxRetriesPerRequestError",
   "Reached the max retries per request limit",
   "connect ECONNREFUSED",
+  // A Cluster or Sentinel failover, until the client has found the new primary.
+  "CLUSTERDOWN",
+  "Too many Cluster redirections",
+  "Failed to refresh slots cache",
+  "Cluster isn't ready",
+  "READONLY",
+  "All sentinels are unreachable",
 ];
 
 /** The kind of a connection error (rate-limited when logged), or null for any other error. */

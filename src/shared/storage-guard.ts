@@ -1,5 +1,3 @@
-import type { Redis } from "./redis.ts";
-
 /*
  * Whether Redis has room. With `maxmemory` and noeviction (what BullMQ needs), a full Redis
  * refuses writes: an event accepted then could never be recorded, and an attempt sent then could
@@ -74,17 +72,21 @@ export function storageVerdict(
 /** How long a write Redis refused for memory counts as "full" without a reading that says otherwise. */
 const REFUSAL_HOLD_MS = 2_000;
 
-/** Reads Redis's memory every `intervalMs` and answers from the last reading (no round trip per call). */
+/**
+ * Reads Redis's memory every `intervalMs` and answers from the last reading (no round trip per call).
+ * `readInfo` answers INFO memory of the server that holds the gateway's keys (with Redis Cluster,
+ * the primary of their slot, not any node).
+ */
 export class StorageGuard {
-  readonly #redis: Redis;
+  readonly #readInfo: () => Promise<string>;
   readonly #thresholds: StorageThresholds;
   readonly #intervalMs: number;
   #reading: MemoryReading = { usedBytes: 0, maxBytes: 0 };
   #refusedAt = Number.NEGATIVE_INFINITY;
   #timer: NodeJS.Timeout | null = null;
 
-  constructor(redis: Redis, thresholds: StorageThresholds, intervalMs = 500) {
-    this.#redis = redis;
+  constructor(readInfo: () => Promise<string>, thresholds: StorageThresholds, intervalMs = 500) {
+    this.#readInfo = readInfo;
     this.#thresholds = thresholds;
     this.#intervalMs = intervalMs;
   }
@@ -101,7 +103,7 @@ export class StorageGuard {
 
   async sample(): Promise<void> {
     try {
-      this.#reading = parseMemoryInfo(await this.#redis.info("memory"));
+      this.#reading = parseMemoryInfo(await this.#readInfo());
     } catch {
       // Redis away: readiness says so through its own ping; keep the last reading.
     }

@@ -90,7 +90,8 @@ export class Walker {
     if (this.#holding.size === 0) return;
     const { redis, keys } = this.#o;
     try {
-      await redis.xclaim(keys.events, WALK_GROUP, this.#consumer, 0, ...this.#holding, "JUSTID");
+      // call(): XCLAIM's typed overloads do not resolve on the node-or-cluster client type.
+      await redis.call("XCLAIM", keys.events, WALK_GROUP, this.#consumer, 0, ...this.#holding, "JUSTID");
     } catch (err) {
       this.#o.onError?.(err);
     }

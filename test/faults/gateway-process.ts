@@ -15,7 +15,8 @@ import { waitUntil } from "../helpers/wait.ts";
 const ROOT = new URL("../../", import.meta.url);
 
 export interface GatewayProcessOptions {
-  redisUrl: string;
+  /** REDIS_URL; none when `env` says where Redis is (HOOKGATE_REDIS_CLUSTER_NODES, …). */
+  redisUrl?: string;
   token: string;
   /** Extra environment, e.g. HOOKGATE_ROLE. */
   env?: Record<string, string>;
@@ -64,7 +65,7 @@ export class GatewayProcess {
         PATH: process.env.PATH ?? "",
         PORT: String(this.port),
         HOST: "127.0.0.1",
-        REDIS_URL: this.#options.redisUrl,
+        ...(this.#options.redisUrl ? { REDIS_URL: this.#options.redisUrl } : {}),
         HOOKGATE_ADMIN_TOKEN: this.#options.token,
         HOOKGATE_TARGET_ALLOW: "127.0.0.1/32",
         HOOKGATE_DATA_DIR: this.#dataDir,
