@@ -1,4 +1,6 @@
+import assert from "node:assert/strict";
 import { Agent, request } from "undici";
+import { type RedisNode, redisCli } from "../helpers/redis-cluster.ts";
 import type { Sink } from "../helpers/sink.ts";
 import { waitUntil } from "../helpers/wait.ts";
 import { DeliveryTally } from "./delivery-tally.ts";
@@ -197,4 +199,46 @@ export async function untilReady(gw: GatewayProcess): Promise<void> {
     60_000,
     "/readyz to answer 200",
   );
+}
+
+/**
+ * kill, tookOver and rejoin for a deployment that names its primary (`primary()`): the primary
+ * at the moment of the kill is killed (on a busy host a slow node may have been failed over
+ * already), another one must take over, and the killed one comes back as its replica.
+ */
+export function killThePrimary(
+  primary: () => Promise<RedisNode | null>,
+  first: RedisNode,
+): Pick<FailoverOptions, "kill" | "tookOver" | "rejoin"> & { killed(): RedisNode } {
+  let killed = first;
+  return {
+    killed: () => killed,
+    kill: async () => {
+      killed = (await primary()) ?? first;
+      await killed.kill();
+    },
+    tookOver: async () => {
+      const now = await primary();
+      return now !== null && now !== killed;
+    },
+    rejoin: async () => {
+      await killed.restart();
+      await waitUntil(
+        async () => /master_link_status:up/.test(await redisCli(killed.port, "INFO", "replication")),
+        60_000,
+        "the restarted server to be the new primary's replica",
+      );
+    },
+  };
+}
+
+/** What a failover must leave: every event accepted and delivered, every refusal our 503. */
+export function assertNothingAcceptedLost(f: FailoverFigures, gw: GatewayProcess): void {
+  assert.equal(f.accepted, f.events, "every event was accepted in the end");
+  assert.equal(f.lost, 0, "every accepted event reached the sink");
+  assert.deepEqual(f.unanswered, [], "every request got an answer");
+  assert.deepEqual(f.misshapen, [], "every refusal has the one error shape");
+  for (const [refusal] of f.refusals) assert.equal(refusal, "503 HG_ERR_UNAVAILABLE");
+  assert.ok(f.refusals.size > 0, "events were sent while there was no primary");
+  assert.ok(gw.alive, `the gateway survived the failover: ${gw.stderr}`);
 }

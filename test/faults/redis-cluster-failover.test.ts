@@ -1,10 +1,15 @@
 import assert from "node:assert/strict";
 import { after, before, it } from "node:test";
 import { keySlot } from "../../src/shared/redis.ts";
-import { type RedisCluster, type RedisNode, redisCli, startRedisCluster } from "../helpers/redis-cluster.ts";
+import { type RedisCluster, redisCli, startRedisCluster } from "../helpers/redis-cluster.ts";
 import { Sink } from "../helpers/sink.ts";
-import { waitUntil } from "../helpers/wait.ts";
-import { describeFailover, postThroughFailover, untilReady } from "./failover-load.ts";
+import {
+  assertNothingAcceptedLost,
+  describeFailover,
+  killThePrimary,
+  postThroughFailover,
+  untilReady,
+} from "./failover-load.ts";
 import { GatewayProcess } from "./gateway-process.ts";
 
 /*
@@ -50,41 +55,15 @@ it("loses no accepted event when the primary of the gateway's slot is killed und
   );
   const first = await cluster.primaryOf(slot);
   assert.ok(first, "a primary serves the gateway's slot");
-  let killed: RedisNode = first;
-  const figures = await postThroughFailover({
-    gw,
-    token: TOKEN,
-    sink,
-    // The primary now, at the kill: on a busy host a slow node may have been failed over already.
-    kill: async () => {
-      killed = (await cluster.primaryOf(slot)) ?? first;
-      await killed.kill();
-    },
-    tookOver: async () => {
-      const now = await cluster.primaryOf(slot);
-      return now !== null && now !== killed;
-    },
-    rejoin: async () => {
-      await killed.restart();
-      await waitUntil(
-        async () => /master_link_status:up/.test(await redisCli(killed.port, "INFO", "replication")),
-        60_000,
-        "the restarted node to be the new primary's replica",
-      );
-    },
-  });
+  const failover = killThePrimary(() => cluster.primaryOf(slot), first);
+  const { kill, tookOver, rejoin } = failover;
+  const figures = await postThroughFailover({ gw, token: TOKEN, sink, kill, tookOver, rejoin });
   t.diagnostic(describeFailover(figures));
   await untilReady(gw);
 
-  assert.equal(figures.accepted, figures.events, "every event was accepted in the end");
-  assert.equal(figures.lost, 0, "every accepted event reached the sink");
-  assert.deepEqual(figures.unanswered, [], "every request got an answer");
-  assert.deepEqual(figures.misshapen, [], "every refusal has the one error shape");
-  for (const [refusal] of figures.refusals) assert.equal(refusal, "503 HG_ERR_UNAVAILABLE");
-  assert.ok(figures.refusals.size > 0, "events were sent while the slot had no primary");
-  assert.ok(gw.alive, `the gateway survived the failover: ${gw.stderr}`);
+  assertNothingAcceptedLost(figures, gw);
   // Every key the gateway and BullMQ wrote is in the prefix's slot: no other node holds any.
   const holder = await cluster.primaryOf(slot);
-  for (const node of cluster.nodes.filter((n) => n !== holder && n !== killed))
+  for (const node of cluster.nodes.filter((n) => n !== holder && n !== failover.killed()))
     assert.equal(await redisCli(node.port, "DBSIZE"), "0", `keys on node ${node.port}`);
 });
