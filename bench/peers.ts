@@ -23,6 +23,7 @@ import { parseArgs } from "node:util";
 import { Webhook } from "standardwebhooks";
 import { Agent, request } from "undici";
 import { GatewayProcess } from "../test/faults/gateway-process.ts";
+import { emailEngineBody } from "./email-load.ts";
 import {
   type BenchRedis,
   CountingSink,
@@ -58,37 +59,6 @@ const TOKEN = "bench-token-0123456789abcdef";
 const SAMPLE_EVERY = 50;
 // Bounds every wait: a system that loses events ends its row instead of hanging the run.
 const DRAIN_TIMEOUT_MS = 120_000 + N * 10;
-
-/** EmailEngine's `messageNew` webhook body (samples/sources/emailengine), padded to 2 KB. */
-function emailEngineBody(eventId: string): string {
-  const body = {
-    serviceUrl: "https://emailengine.example.com",
-    account: "example",
-    date: "2025-05-14T10:01:00.000Z",
-    path: "INBOX",
-    specialUse: "\\Inbox",
-    event: "messageNew",
-    data: {
-      id: "AAAAAQAAAeE",
-      uid: 481,
-      path: "INBOX",
-      date: "2025-05-14T10:00:00.000Z",
-      flags: [],
-      labels: ["\\Inbox"],
-      unseen: true,
-      size: 4812,
-      subject: "Invoice 1043",
-      from: { name: "Ada Lovelace", address: "ada@example.com" },
-      to: [{ name: "Support", address: "support@example.org" }],
-      messageId: "<5e1d2b6a-1043@example.com>",
-      text: { id: "AAAAAQAAAeGTkaExkaEykA", plain: "" },
-    },
-    eventId,
-  };
-  const bare = JSON.stringify(body).length;
-  body.data.text.plain = "x".repeat(Math.max(0, 2048 - bare));
-  return JSON.stringify(body);
-}
 
 interface Load {
   path: string;

@@ -19,13 +19,13 @@
  */
 import { spawn } from "node:child_process";
 import { createHmac } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { Redis } from "ioredis";
 import { Agent, request } from "undici";
 import { GatewayProcess } from "../test/faults/gateway-process.ts";
 import { waitUntil } from "../test/helpers/wait.ts";
+import { emailEngineBody } from "./email-load.ts";
 import {
   type BenchRedis,
   CountingSink,
@@ -53,14 +53,6 @@ const COUNTED = 1000;
 const countRequests = (kind: Kind) => (kind === "batch" ? COUNTED / 100 : COUNTED);
 /** How long the gateway is watched with nothing to do. */
 const IDLE_MS = 5000;
-
-/** EmailEngine's messageNew webhook (the test fixture), padded to 2 KB, with its own event id. */
-const fixture = JSON.parse(readFileSync("test/fixtures/sources/emailengine/messageNew.json", "utf8"));
-function emailEngineBody(eventId: string): string {
-  const body = { ...fixture, eventId, data: { ...fixture.data, text: { plain: "" } } };
-  body.data.text.plain = "x".repeat(Math.max(0, 2048 - JSON.stringify(body).length));
-  return JSON.stringify(body);
-}
 
 type Kind = "events" | "ingest" | "batch";
 
