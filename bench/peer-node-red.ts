@@ -111,24 +111,7 @@ function variant(tab: string, path: string, atOnce: boolean): object[] {
   ];
 }
 
-const SETTINGS = `// Written by bench/peer-node-red.ts: Node-RED headless on loopback for bench/peers.ts.
-module.exports = {
-  uiHost: "127.0.0.1",
-  uiPort: Number(process.env.NODE_RED_PORT),
-  httpAdminRoot: false,
-  disableEditor: true,
-  flowFile: "flow.json",
-  credentialSecret: false,
-  functionExternalModules: true,
-  externalModules: { autoInstall: false },
-  diagnostics: { enabled: false },
-  runtimeState: { enabled: false },
-  telemetry: { enabled: false },
-  logging: { console: { level: "info", metrics: false, audit: false } },
-};
-`;
-
-/** Writes bench/node-red/flow.json (when its nodes changed) and settings.cjs. */
+/** Writes bench/node-red/flow.json (when its nodes changed); settings.cjs beside it is as committed. */
 export function writeNodeRedFiles(): { flow: string; settings: string } {
   mkdirSync(FLOW_DIR, { recursive: true });
   const flow = join(FLOW_DIR, "flow.json");
@@ -141,7 +124,6 @@ export function writeNodeRedFiles(): { flow: string; settings: string } {
   const same =
     existsSync(flow) && JSON.stringify(JSON.parse(readFileSync(flow, "utf8"))) === JSON.stringify(nodes);
   if (!same) writeFileSync(flow, `${JSON.stringify(nodes, null, 2)}\n`);
-  writeFileSync(settings, SETTINGS);
   return { flow, settings };
 }
 

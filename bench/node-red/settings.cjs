@@ -1,4 +1,4 @@
-// Written by bench/peer-node-red.ts: Node-RED headless on loopback for bench/peers.ts.
+// Node-RED headless on loopback for bench/peers.ts (bench/peer-node-red.ts starts it with this).
 module.exports = {
   uiHost: "127.0.0.1",
   uiPort: Number(process.env.NODE_RED_PORT),
