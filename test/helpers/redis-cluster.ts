@@ -276,18 +276,7 @@ export async function startRedisSentinels(name = "hookgate"): Promise<RedisSenti
   const servers: RedisNode[] = [];
   const sentinels: RedisNode[] = [];
   try {
-    const primary = await startNode(dir, (port) => ["--port", String(port), ...SERVER_ARGS]);
-    servers.push(primary);
-    servers.push(
-      await startNode(dir, (port) => [
-        "--port",
-        String(port),
-        ...SERVER_ARGS,
-        "--replicaof",
-        "127.0.0.1",
-        String(primary.port),
-      ]),
-    );
+    const [primary] = await startPrimaryAndReplica(dir, servers);
     for (let i = 0; i < 3; i++) {
       sentinels.push(
         await startNode(dir, (port, _extra, nodeDir) => {
@@ -359,22 +348,28 @@ export interface RedisPair {
   stop(): Promise<void>;
 }
 
+/** A primary and its replica (not waited for to sync), each added to `started` as it starts. */
+async function startPrimaryAndReplica(dir: string, started: RedisNode[]): Promise<[RedisNode, RedisNode]> {
+  const primary = await startNode(dir, (port) => ["--port", String(port), ...SERVER_ARGS]);
+  started.push(primary);
+  const replica = await startNode(dir, (port) => [
+    "--port",
+    String(port),
+    ...SERVER_ARGS,
+    "--replicaof",
+    "127.0.0.1",
+    String(primary.port),
+  ]);
+  started.push(replica);
+  return [primary, replica];
+}
+
 /** A primary and its replica on loopback, AOF on, once the replica has synced. */
 export async function startRedisPair(): Promise<RedisPair> {
   const dir = mkdtempSync(join(tmpdir(), "hookgate-pair-"));
   const nodes: RedisNode[] = [];
   try {
-    const primary = await startNode(dir, (port) => ["--port", String(port), ...SERVER_ARGS]);
-    nodes.push(primary);
-    const replica = await startNode(dir, (port) => [
-      "--port",
-      String(port),
-      ...SERVER_ARGS,
-      "--replicaof",
-      "127.0.0.1",
-      String(primary.port),
-    ]);
-    nodes.push(replica);
+    const [primary, replica] = await startPrimaryAndReplica(dir, nodes);
     await waitUntil(() => replicationUp(replica.port), 30_000, "the replica to sync");
     return { primary, replica, url: `redis://127.0.0.1:${primary.port}`, stop: () => stopAll(nodes, dir) };
   } catch (err) {
